@@ -1,0 +1,1 @@
+"""acquire (in progress)."""

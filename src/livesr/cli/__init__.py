@@ -1,0 +1,14 @@
+"""The ``livesr`` command line (typer). One module per command; this module wires them."""
+
+from __future__ import annotations
+
+# Each import registers its command(s) on `app`.
+from . import _version  # noqa: F401
+from ._app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point of the ``livesr`` console script."""
+    app()
