@@ -1,0 +1,412 @@
+"""The run store: one OME-Zarr 0.5 (zarr v3) group per acquisition.
+
+Layout (``T`` grows while the run goes on, ``C`` channels, ``F`` raw frames per SIM stack)::
+
+    run.zarr/
+        zarr.json        attributes: "ome" {"version": "0.5"} and "livesr" (config, sequence,
+                         channels, pattern, provenance of every SR image, run status)
+        raw              uint16 (T, C, F, Y, X), dims (t, c, pattern, y, x), one chunk per frame
+        raw_done         bool (T, C): every raw frame of stack (t, c) is on disk
+        wf/0             float32 (T, C, Y, X): wide-field (mean of the stack), OME image
+        sr/0             float32 (T, C, sY, sX): super-resolved, OME image
+        sr_done          bool (T, C): sr[t, c] holds a reconstruction
+        sr_<name>/0      extra SR images of other models, with sr_<name>_done
+
+``raw`` is a plain zarr array (OME-Zarr 0.5 allows only one non-space, non-time axis in an image,
+and ``raw`` has both a channel and a pattern axis); ``wf`` and ``sr`` are OME multiscale images
+that napari and ndv open. Everything is written chunk by chunk as frames arrive, so the store
+is readable while the run goes on and after a crash: ``raw_done`` and ``sr_done`` say what is
+there.
+
+Threads: a store may be written from several threads as long as each array has one writer
+(the pipeline writes raw/wf from its writer thread and sr/sr_done from its inference thread).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    import zarr
+
+__all__ = ["SRStore", "open_store"]
+
+_T_CHUNK = 256  # time points per chunk of the small (T, C) mask arrays
+_COLORS = ("00FF00", "FF00FF", "00FFFF", "FFFF00", "FF0000", "0000FF")
+
+
+def _to_jsonable(value: Any) -> Any:
+    """Round-trip through JSON so attributes never hold numpy scalars or Paths."""
+    return json.loads(json.dumps(value, default=str))
+
+
+class SRStore:
+    """An OME-Zarr run store with raw, wide-field and super-resolved arrays.
+
+    Create one with `SRStore.create` (new run) or open an existing one with `open_store` /
+    `SRStore.open` (read, or append/backfill with ``mode="r+"``).
+    """
+
+    def __init__(self, group: zarr.Group, path: Path) -> None:
+        self._group = group
+        self.path = path
+        # Looking an array up in the group reads its metadata from disk: cache the handles.
+        self._arrays: dict[str, zarr.Array] = {}
+
+    def _array(self, name: str) -> zarr.Array:
+        arr = self._arrays.get(name)
+        if arr is None:
+            arr = self._arrays[name] = self._group[name]  # type: ignore[assignment]
+        return arr
+
+    # ------------------------------------------------------------------ creation
+    @classmethod
+    def create(
+        cls,
+        path: str | Path,
+        *,
+        channels: Sequence[str],
+        n_patterns: int,
+        frame_shape: tuple[int, int],
+        scale: int,
+        n_timepoints: int | None = None,
+        pixel_size_um: float = 1.0,
+        interval_s: float = 1.0,
+        attrs: Mapping[str, Any] | None = None,
+        overwrite: bool = False,
+        compression: Literal["zstd", "none"] = "zstd",
+    ) -> SRStore:
+        """Create a new run store.
+
+        Parameters
+        ----------
+        path : str or Path
+            Directory of the store (conventionally ``*.zarr``).
+        channels : sequence of str
+            Channel names, in the order of the ``c`` axis.
+        n_patterns : int
+            Raw frames per SIM stack (F).
+        frame_shape : (Y, X)
+            Raw frame size in pixels.
+        scale : int
+            SR pixels per raw pixel along each axis.
+        n_timepoints : int or None
+            Number of time points when known (arrays are preallocated); None grows on demand.
+        pixel_size_um, interval_s : float
+            Physical scales written into the OME metadata.
+        attrs : mapping, optional
+            JSON-ready run description stored under the ``livesr`` attribute.
+        overwrite : bool
+            Replace an existing store at `path` instead of raising.
+        compression : {"zstd", "none"}
+            Lossless compression of every array.
+
+        Raises
+        ------
+        FileExistsError
+            If `path` exists and `overwrite` is False.
+        """
+        import zarr
+
+        path = Path(path)
+        if path.exists():
+            if not overwrite:
+                raise FileExistsError(
+                    f"output {path} already exists: choose another path, delete it, or pass "
+                    "overwrite=True (--overwrite on the command line)"
+                )
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+        if not channels:
+            raise ValueError("a store needs at least one channel")
+        if n_patterns < 1 or scale < 1:
+            raise ValueError(f"n_patterns={n_patterns} and scale={scale} must be >= 1")
+        group = zarr.open_group(path, mode="w-", zarr_format=3)
+        store = cls(group, path)
+        info: dict[str, Any] = {
+            "channels": list(channels),
+            "n_patterns": int(n_patterns),
+            "frame_shape": [int(frame_shape[0]), int(frame_shape[1])],
+            "scale": int(scale),
+            "pixel_size_um": float(pixel_size_um),
+            "interval_s": float(interval_s),
+            "compression": compression,
+            "status": "running",
+            "sr_images": {},
+            **dict(attrs or {}),
+        }
+        group.attrs.update({"ome": {"version": "0.5"}, "livesr": _to_jsonable(info)})
+        t0 = int(n_timepoints or 0)
+        n_c = len(channels)
+        y, x = int(frame_shape[0]), int(frame_shape[1])
+        compressors = None if compression == "none" else "auto"
+        group.create_array(
+            "raw",
+            shape=(t0, n_c, n_patterns, y, x),
+            chunks=(1, 1, 1, y, x),
+            dtype="uint16",
+            fill_value=0,
+            dimension_names=["t", "c", "pattern", "y", "x"],
+            compressors=compressors,
+        )
+        store._create_mask("raw_done", t0)
+        store._create_image("wf", t0, (y, x), pixel_size_um)
+        store.add_sr("sr")
+        return store
+
+    def _create_mask(self, name: str, n_t: int) -> None:
+        n_c = len(self.channels)
+        self._group.create_array(
+            name,
+            shape=(n_t, n_c),
+            chunks=(_T_CHUNK, n_c),
+            dtype="bool",
+            fill_value=False,
+            dimension_names=["t", "c"],
+        )
+
+    def _create_image(
+        self, name: str, n_t: int, shape: tuple[int, int], pixel_size_um: float
+    ) -> None:
+        import zarr
+
+        info = self.info
+        channels = info["channels"]
+        group = self._group.create_group(name)
+        axes = [
+            {"name": "t", "type": "time", "unit": "second"},
+            {"name": "c", "type": "channel"},
+            {"name": "y", "type": "space", "unit": "micrometer"},
+            {"name": "x", "type": "space", "unit": "micrometer"},
+        ]
+        # OME-Zarr forbids a zero scale; an interval of 0 (as fast as possible) is written as 1.
+        dt = info["interval_s"] if info["interval_s"] > 0 else 1.0
+        multiscale = {
+            "name": name,
+            "axes": axes,
+            "datasets": [
+                {
+                    "path": "0",
+                    "coordinateTransformations": [
+                        {"type": "scale", "scale": [dt, 1.0, pixel_size_um, pixel_size_um]}
+                    ],
+                }
+            ],
+        }
+        omero = {
+            "channels": [
+                {
+                    "label": str(c),
+                    "color": _COLORS[i % len(_COLORS)],
+                    "active": True,
+                    "window": {"start": 0.0, "end": 1.0, "min": 0.0, "max": 65535.0},
+                }
+                for i, c in enumerate(channels)
+            ],
+            "rdefs": {"model": "color"},
+        }
+        group.attrs.update({"ome": {"version": "0.5", "multiscales": [multiscale], "omero": omero}})
+        compressors = None if info.get("compression") == "none" else "auto"
+        zarr.Group.create_array(
+            group,
+            "0",
+            shape=(n_t, len(channels), *shape),
+            chunks=(1, 1, *shape),
+            dtype="float32",
+            fill_value=0.0,
+            dimension_names=["t", "c", "y", "x"],
+            compressors=compressors,
+        )
+
+    def add_sr(self, name: str, scale: int | None = None) -> None:
+        """Add an SR image `name` (``"sr"`` or ``"sr_<model>"``) and its ``<name>_done`` mask.
+
+        Other models' reconstructions of the same raw data live next to the main ``sr``.
+        Does nothing if it already exists.
+        """
+        if name != "sr" and not name.startswith("sr_"):
+            raise ValueError(f"SR image names are 'sr' or start with 'sr_', got {name!r}")
+        if name in self._group:
+            return
+        info = self.info
+        s = int(scale or info["scale"])
+        y, x = info["frame_shape"]
+        self._create_image(name, self.n_timepoints, (y * s, x * s), info["pixel_size_um"] / s)
+        self._create_mask(f"{name}_done", self.n_timepoints)
+        self._update_info(sr_images={**info["sr_images"], name: {"scale": s, "provenance": {}}})
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, path: str | Path, mode: Literal["r", "r+"] = "r") -> SRStore:
+        """Open an existing run store for reading (``"r"``) or appending (``"r+"``)."""
+        import zarr
+
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"no run store at {path}")
+        group = zarr.open_group(path, mode=mode, zarr_format=3)
+        if "livesr" not in group.attrs or "raw" not in group:
+            raise ValueError(f"{path} is a zarr group but not a livesr run store (no raw/livesr)")
+        return cls(group, path)
+
+    # ------------------------------------------------------------------ description
+    @property
+    def group(self) -> zarr.Group:
+        """The root zarr group."""
+        return self._group
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The ``livesr`` root attribute (a copy)."""
+        return dict(self._group.attrs["livesr"])
+
+    def _update_info(self, **changes: Any) -> None:
+        self._group.attrs.update({"livesr": _to_jsonable({**self.info, **changes})})
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Channel names along the ``c`` axis."""
+        return tuple(self.info["channels"])
+
+    @property
+    def n_patterns(self) -> int:
+        """Raw frames per SIM stack."""
+        return int(self.info["n_patterns"])
+
+    @property
+    def n_timepoints(self) -> int:
+        """Current length of the ``t`` axis."""
+        return int(self.raw.shape[0])
+
+    @property
+    def status(self) -> str:
+        """``"running"``, ``"finished"``, ``"canceled"`` or ``"failed"``."""
+        return str(self.info["status"])
+
+    def set_status(self, status: str, **extra: Any) -> None:
+        """Record the run's final state (and e.g. its summary) in the attributes."""
+        self._update_info(status=status, **extra)
+
+    def channel_index(self, channel: str) -> int:
+        """Index of `channel` on the ``c`` axis."""
+        try:
+            return self.channels.index(channel)
+        except ValueError:
+            raise KeyError(f"channel {channel!r} not in this store; known: {self.channels}") from None
+
+    @property
+    def raw(self) -> zarr.Array:
+        """uint16 (T, C, F, Y, X) raw frames."""
+        return self._array("raw")
+
+    @property
+    def wf(self) -> zarr.Array:
+        """float32 (T, C, Y, X) wide-field images."""
+        return self._array("wf/0")
+
+    def sr_array(self, name: str = "sr") -> zarr.Array:
+        """float32 (T, C, sY, sX) SR image `name`."""
+        return self._array(f"{name}/0")
+
+    @property
+    def sr(self) -> zarr.Array:
+        """float32 (T, C, sY, sX) main SR image."""
+        return self.sr_array("sr")
+
+    def sr_done(self, name: str = "sr") -> NDArray[np.bool_]:
+        """bool (T, C): which SR frames of `name` are written."""
+        return np.asarray(self._array(f"{name}_done")[:], dtype=bool)
+
+    def raw_done(self) -> NDArray[np.bool_]:
+        """bool (T, C): which raw stacks are completely on disk."""
+        return np.asarray(self._array("raw_done")[:], dtype=bool)
+
+    def missing_sr(self, name: str = "sr") -> list[tuple[int, int]]:
+        """(t, c) of complete raw stacks whose SR `name` is not written yet."""
+        raw = self.raw_done()
+        done = self.sr_done(name)
+        n = min(raw.shape[0], done.shape[0])
+        todo = raw[:n] & ~done[:n]
+        if raw.shape[0] > n:
+            todo = np.concatenate([todo, raw[n:]])
+        return [(int(t), int(c)) for t, c in zip(*np.nonzero(todo), strict=True)]
+
+    def read_stack(self, t: int, c: int) -> NDArray[np.uint16]:
+        """Raw stack (t, c) as uint16 (F, Y, X), frames angle-major."""
+        return np.asarray(self.raw[t, c], dtype=np.uint16)
+
+    # ------------------------------------------------------------------ writing
+    def _ensure_t(self, t: int, names: Sequence[str]) -> None:
+        for name in names:
+            arr = self._array(name)
+            if arr.shape[0] <= t:
+                # Grow in blocks so long runs resize (rewrite metadata) rarely.
+                new_t = max(t + 1, arr.shape[0] + min(64, max(1, arr.shape[0])))
+                arr.resize((new_t, *arr.shape[1:]))
+
+    def write_raw_frame(self, t: int, c: int, pattern: int, frame: NDArray[np.uint16]) -> None:
+        """Write one raw frame (Y, X) uint16 at (t, c, pattern)."""
+        self._ensure_t(t, ("raw", "raw_done", "wf/0"))
+        self.raw[t, c, pattern] = frame
+
+    def write_wf(self, t: int, c: int, image: NDArray[np.float32]) -> None:
+        """Write the wide-field image (Y, X) of stack (t, c) and mark its raw stack complete."""
+        self._ensure_t(t, ("raw", "raw_done", "wf/0"))
+        self.wf[t, c] = image
+        self._array("raw_done")[t, c] = True
+
+    def write_sr(
+        self,
+        t: int,
+        c: int,
+        image: NDArray[np.float32],
+        *,
+        name: str = "sr",
+        provenance: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Write SR frame (sY, sX) of stack (t, c) and mark it done.
+
+        `provenance` (model, weights hash, backend, normalisation) is recorded once per
+        channel in the attributes when it changes; the raw frames of SR frame (t, c) are
+        always ``raw[t, c]``.
+        """
+        self._ensure_t(t, (f"{name}/0", f"{name}_done"))
+        self.sr_array(name)[t, c] = image
+        self._array(f"{name}_done")[t, c] = True
+        if provenance is not None:
+            channel = self.channels[c]
+            images = self.info["sr_images"]
+            entry = images.setdefault(name, {"scale": self.info["scale"], "provenance": {}})
+            clean = _to_jsonable(dict(provenance))
+            if entry["provenance"].get(channel) != clean:
+                entry["provenance"][channel] = clean
+                self._update_info(sr_images=images)
+
+    def trim(self, n_timepoints: int) -> None:
+        """Shrink every array to `n_timepoints` (drops the growth slack after a run)."""
+        names = ["raw", "raw_done", "wf/0"]
+        for name in self.info["sr_images"]:
+            names += [f"{name}/0", f"{name}_done"]
+        for name in names:
+            arr = self._array(name)
+            if arr.shape[0] != n_timepoints:
+                arr.resize((n_timepoints, *arr.shape[1:]))
+
+
+def open_store(path: str | Path, mode: Literal["r", "r+"] = "r") -> SRStore:
+    """Open a run store written by `livesr.acquire.LivePipeline` (or `livesr demo`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``*.zarr`` directory.
+    mode : {"r", "r+"}
+        Read only, or read/write to backfill or add SR images.
+    """
+    return SRStore.open(path, mode)
