@@ -1,0 +1,127 @@
+"""On-disk cache of exported ONNX graphs, TensorRT engines and timing caches.
+
+Exporting DFCAN to ONNX takes seconds and building a TensorRT engine minutes, so both are done
+once per (model, shape, ...) and reused. Every artefact is named by a hash of everything that
+makes it valid, so a changed model, TensorRT version, GPU or frame size can never pick up a stale
+file. The root is ``platformdirs.user_cache_dir("livesr")`` or ``$LIVESR_CACHE_DIR``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+__all__ = [
+    "EngineKey",
+    "atomic_write_bytes",
+    "cache_dir",
+    "file_sha256",
+    "onnx_cache_path",
+    "timing_cache_path",
+]
+
+
+def cache_dir(kind: str = "") -> Path:
+    """The cache root (or its sub-folder `kind`), created on demand."""
+    root = os.environ.get("LIVESR_CACHE_DIR")
+    if root:
+        base = Path(root)
+    else:
+        import platformdirs
+
+        base = Path(platformdirs.user_cache_dir("livesr"))
+    path = base / kind if kind else base
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so readers never see a partial file (two processes may race)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class EngineKey:
+    """Everything a serialised TensorRT engine depends on.
+
+    Attributes
+    ----------
+    onnx_sha256 : str
+        Hash of the ONNX file the engine was built from (covers weights and graph).
+    trt_version : str
+        ``tensorrt.__version__``; plans do not load across versions.
+    gpu_name : str
+        ``torch.cuda.get_device_name()``; plans are specific to the GPU model.
+    compute_capability : str
+        ``"major.minor"`` of that GPU.
+    precision : str
+        ``"fp32"`` or ``"fp16"`` (fp16 trunk, fp32 spectral branch).
+    shape : (N, F, Y, X)
+        The input shape of the optimisation profile.
+    """
+
+    onnx_sha256: str
+    trt_version: str
+    gpu_name: str
+    compute_capability: str
+    precision: str
+    shape: tuple[int, int, int, int]
+
+    def digest(self) -> str:
+        """Stable hex digest of all fields (sha256 of their sorted JSON)."""
+        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    @property
+    def filename(self) -> str:
+        """Readable and unique: ``<shape>_<precision>_<digest[:16]>.engine``."""
+        shape = "x".join(str(d) for d in self.shape)
+        return f"{shape}_{self.precision}_{self.digest()[:16]}.engine"
+
+    def path(self) -> Path:
+        """Where the engine lives in the cache."""
+        return cache_dir("tensorrt") / self.filename
+
+    def metadata(self) -> dict[str, object]:
+        """JSON-ready fields, written next to the engine for humans."""
+        return {**asdict(self), "digest": self.digest()}
+
+
+def timing_cache_path(trt_version: str, gpu_name: str) -> Path:
+    """One timing cache per TensorRT version and GPU, shared by all engine builds."""
+    tag = hashlib.sha256(f"{trt_version}|{gpu_name}".encode()).hexdigest()[:16]
+    return cache_dir("tensorrt") / f"timing_{tag}.cache"
+
+
+def onnx_cache_path(
+    model_sha256: str, shape: tuple[int, ...] | None, *, precision: str = "fp32", opset: int = 18
+) -> Path:
+    """Where the ONNX export of a model (by its weights hash) for `shape` is cached.
+
+    `shape` None means an export with dynamic batch and frame axes.
+    """
+    shape_tag = "dynamic" if shape is None else "x".join(str(d) for d in shape)
+    blob = f"{model_sha256}|{shape_tag}|{precision}|{opset}".encode()
+    tag = hashlib.sha256(blob).hexdigest()[:16]
+    return cache_dir("onnx") / f"{shape_tag}_{precision}_{tag}.onnx"

@@ -1,0 +1,389 @@
+"""`create_reconstructor`: pick and build the best backend that can run here.
+
+"auto" tries, in order, TensorRT, ONNX Runtime with CUDA, torch with CUDA and torch on the CPU,
+and logs why each faster option was passed over, so a user who expected a GPU learns from the
+log what is missing. ``LIVESR_BACKEND`` (``"torch"``, ``"onnxruntime-cpu"``, ``"tensorrt"``, ...)
+overrides the choice for a whole process, e.g. to compare backends without code changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from livesr._logger import logger
+from livesr.config import ModelConfig
+
+from ._protocol import BackendUnavailableError, Reconstructor
+from ._tiling import TiledReconstructor
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = [
+    "AUTO_ORDER",
+    "LoadedModel",
+    "available_backends",
+    "create_reconstructor",
+    "load_model",
+    "parse_backend",
+]
+
+#: The order "auto" tries (backend, device) pairs in.
+AUTO_ORDER: tuple[tuple[str, str], ...] = (
+    ("tensorrt", "cuda"),
+    ("onnxruntime", "cuda"),
+    ("torch", "cuda"),
+    ("torch", "cpu"),
+)
+BACKENDS = ("auto", "torch", "onnxruntime", "tensorrt", "wiener")
+DEVICES = ("auto", "cpu", "cuda", "tensorrt")
+
+
+@dataclass
+class LoadedModel:
+    """A network ready for a backend, with what provenance needs.
+
+    Attributes
+    ----------
+    module : torch.nn.Module
+        In eval mode, on the CPU.
+    name : str
+        Bundled weights name, file stem or architecture.
+    in_frames, scale : int
+    weights_sha256 : str
+        Hash of the weights file, or of the parameters of an untrained model (so exports of
+        different random models never share a cache entry).
+    card : dict
+        The model card (JSON-ready), empty for an untrained model.
+    """
+
+    module: torch.nn.Module
+    name: str
+    in_frames: int
+    scale: int
+    weights_sha256: str
+    card: dict[str, Any] = field(default_factory=dict)
+
+
+def _cuda_reason() -> str | None:
+    """Why torch cannot use CUDA here, or None if it can."""
+    if importlib.util.find_spec("torch") is None:
+        return "torch is not installed (pip install 'livesr[torch]')"
+    import torch
+
+    if not torch.cuda.is_available():
+        return f"torch {torch.__version__} sees no CUDA device (CPU-only build or no GPU)"
+    return None
+
+
+def _ort_reason(provider: str) -> str | None:
+    if importlib.util.find_spec("onnxruntime") is None:
+        return "onnxruntime is not installed (pip install 'livesr[onnx]')"
+    import onnxruntime as ort
+
+    if provider not in ort.get_available_providers():
+        return (
+            f"onnxruntime {ort.__version__} has no {provider} "
+            "(install onnxruntime-gpu with a matching CUDA)"
+        )
+    return None
+
+
+def available_backends() -> dict[str, str | None]:
+    """Which backend-device pairs can run here.
+
+    Returns
+    -------
+    dict
+        ``"tensorrt"``, ``"onnxruntime-cuda"``, ``"onnxruntime-cpu"``, ``"torch-cuda"``,
+        ``"torch-cpu"`` and ``"wiener"`` mapped to None when usable, else to the reason why
+        not (what is missing and how to get it).
+    """
+    cuda = _cuda_reason()
+    if importlib.util.find_spec("tensorrt") is None:
+        trt: str | None = (
+            "the tensorrt Python package is not installed (pip install 'livesr[tensorrt]' "
+            "from NVIDIA's package index; needs an NVIDIA GPU)"
+        )
+    else:
+        trt = cuda and f"TensorRT runs on torch CUDA tensors, but {cuda}"
+    torch_missing = importlib.util.find_spec("torch") is None
+    ort_cuda = _ort_reason("CUDAExecutionProvider")
+    return {
+        "tensorrt": trt,
+        "onnxruntime-cuda": ort_cuda or (cuda and f"ONNX Runtime CUDA input via torch: {cuda}"),
+        "onnxruntime-cpu": _ort_reason("CPUExecutionProvider")
+        or ("torch is not installed (needed to export the ONNX graph)" if torch_missing else None),
+        "torch-cuda": cuda,
+        "torch-cpu": "torch is not installed (pip install 'livesr[torch]')"
+        if torch_missing
+        else None,
+        "wiener": None,
+    }
+
+
+def parse_backend(backend: str, device: str = "auto") -> tuple[str, str]:
+    """Split ``"onnxruntime-cuda"`` style names into (backend, device), with validation."""
+    if "-" in backend:
+        backend, device = backend.split("-", 1)
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if device.split(":")[0] not in DEVICES:
+        raise ValueError(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
+    return backend, device
+
+
+def _candidates(backend: str, device: str) -> list[tuple[str, str]]:
+    if backend == "auto":
+        if device == "auto":
+            return list(AUTO_ORDER)
+        return [(b, d) for b, d in AUTO_ORDER if d.split(":")[0] == device.split(":")[0]] or [
+            ("torch", device)
+        ]
+    if device != "auto":
+        return [(backend, device)]
+    if backend == "tensorrt":
+        return [("tensorrt", "cuda")]
+    # An explicit backend on "auto" device: its GPU flavour if possible, else the CPU.
+    return [(backend, "cuda"), (backend, "cpu")]
+
+
+def _module_sha256(module: torch.nn.Module) -> str:
+    digest = hashlib.sha256(type(module).__name__.encode())
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def load_model(model: ModelConfig | str | Path | torch.nn.Module | LoadedModel) -> LoadedModel:
+    """Resolve `model` to a network on the CPU.
+
+    Parameters
+    ----------
+    model : ModelConfig, str, Path, torch.nn.Module or LoadedModel
+        A `ModelConfig` (with or without ``weights``), a bundled weights name, a
+        ``.safetensors`` path, or a module (which must have ``in_frames`` and ``scale``).
+        A `LoadedModel` is returned unchanged.
+    """
+    if isinstance(model, LoadedModel):
+        return model
+    from livesr.models import build_model, load_weights, resolve_weights
+    from livesr.reconstruct._engine_cache import file_sha256
+
+    if isinstance(model, str | Path):
+        model = ModelConfig(weights=str(model))
+    if isinstance(model, ModelConfig):
+        if model.weights is None:
+            module = build_model(model).eval()
+            return LoadedModel(
+                module, model.architecture, model.in_frames, model.scale, _module_sha256(module)
+            )
+        path = Path(resolve_weights(model.weights))
+        module, card = load_weights(path)
+        card_dict = card.model_dump(mode="json") if hasattr(card, "model_dump") else dict(card)
+        name = str(card_dict.get("name") or path.stem)
+        in_frames = int(card_dict.get("in_frames") or module.in_frames)
+        scale = int(card_dict.get("scale") or module.scale)
+        return LoadedModel(module.eval(), name, in_frames, scale, file_sha256(path), card_dict)
+    # A bare module (tests, notebooks).
+    in_frames, scale = getattr(model, "in_frames", None), getattr(model, "scale", None)
+    if in_frames is None or scale is None:
+        raise ValueError(
+            "a torch module passed as `model` needs `in_frames` and `scale` attributes"
+        )
+    return LoadedModel(
+        model.eval(),
+        type(model).__name__.lower(),
+        int(in_frames),
+        int(scale),
+        _module_sha256(model),
+    )
+
+
+def create_reconstructor(
+    model: ModelConfig | str | Path | torch.nn.Module | LoadedModel,
+    backend: str = "auto",
+    device: str = "auto",
+    precision: str = "fp32",
+    *,
+    frame_shape: tuple[int, int] | None = None,
+    batch_size: int = 1,
+    tile_size: int | None = None,
+    tile_overlap: int = 32,
+    threads: int | None = None,
+    **wiener_options: Any,
+) -> Reconstructor:
+    """Build a reconstructor for `model` on the best (or the requested) backend.
+
+    Parameters
+    ----------
+    model : ModelConfig, str, Path, torch.nn.Module or LoadedModel
+        What to run: a `ModelConfig`, a bundled weights name, a ``.safetensors`` path, a torch
+        module (with ``in_frames`` and ``scale``), a `load_model` result, or ``"wiener"`` for
+        conventional SIM.
+    backend : str
+        ``"auto"``, ``"torch"``, ``"onnxruntime"``, ``"tensorrt"`` or ``"wiener"``; a device
+        suffix is allowed (``"onnxruntime-cpu"``). ``$LIVESR_BACKEND`` overrides it.
+    device : str
+        ``"auto"``, ``"cpu"`` or ``"cuda"`` (``"tensorrt"``: ONNX Runtime's TensorRT provider).
+    precision : str
+        ``"fp32"`` or ``"fp16"`` (fp16 trunk, fp32 spectral branch; GPU backends).
+    frame_shape : (Y, X), optional
+        Frame size the run will use. ONNX Runtime and TensorRT then compile for exactly this
+        shape (fastest); without it ONNX Runtime gets a dynamic-shape graph and TensorRT
+        cannot be built.
+    batch_size : int
+        Stacks per call the compiled graphs are built for.
+    tile_size, tile_overlap : int
+        Reconstruct in overlapping tiles of this size (see `TiledReconstructor`).
+    threads : int, optional
+        CPU threads for ONNX Runtime.
+    **wiener_options
+        Passed to `WienerReconstructor` when the backend is ``"wiener"``.
+
+    Raises
+    ------
+    BackendUnavailableError
+        If the requested backend cannot run here; the message says what is missing.
+    """
+    env = os.environ.get("LIVESR_BACKEND")
+    if env:
+        logger.info("LIVESR_BACKEND=%s overrides backend=%r device=%r", env, backend, device)
+        backend, device = env, "auto"
+    backend, device = parse_backend(backend, device)
+    if backend == "wiener" or (isinstance(model, str) and model == "wiener"):
+        from livesr.reconstruct import WienerReconstructor
+
+        rec: Reconstructor = WienerReconstructor(**wiener_options)
+        return rec
+    if wiener_options:
+        raise TypeError(f"unexpected options for a network backend: {sorted(wiener_options)}")
+
+    loaded = load_model(model)
+    candidates = _candidates(backend, device)
+    status = available_backends()
+    skipped: list[str] = []
+    for cand_backend, cand_device in candidates:
+        label = f"{cand_backend}-{cand_device.split(':')[0]}"
+        reason = status.get(label if cand_backend != "tensorrt" else "tensorrt")
+        if reason is None:
+            try:
+                rec = _build(
+                    loaded,
+                    cand_backend,
+                    cand_device,
+                    precision,
+                    frame_shape=frame_shape,
+                    batch_size=batch_size,
+                    threads=threads,
+                )
+            except BackendUnavailableError as exc:
+                reason = str(exc)
+            else:
+                if skipped:
+                    logger.info("backend %s chosen after skipping: %s", label, "; ".join(skipped))
+                return _maybe_tiled(rec, frame_shape, tile_size, tile_overlap, batch_size)
+        msg = f"{label}: {reason}"
+        skipped.append(msg)
+        if len(candidates) > 1:
+            logger.info("skipping backend %s", msg)
+    raise BackendUnavailableError("no requested backend can run here:\n  " + "\n  ".join(skipped))
+
+
+def _maybe_tiled(
+    rec: Reconstructor,
+    frame_shape: tuple[int, int] | None,
+    tile_size: int | None,
+    overlap: int,
+    batch_size: int,
+) -> Reconstructor:
+    fixed = rec.info.fixed_shape
+    if tile_size is None and (fixed is None or frame_shape is None or fixed == tuple(frame_shape)):
+        return rec
+    tiled: Reconstructor = TiledReconstructor(
+        rec, None if fixed is not None else tile_size, overlap=overlap, batch_size=batch_size
+    )
+    return tiled
+
+
+def _build(
+    loaded: LoadedModel,
+    backend: str,
+    device: str,
+    precision: str,
+    *,
+    frame_shape: tuple[int, int] | None,
+    batch_size: int,
+    threads: int | None,
+) -> Reconstructor:
+    if backend == "torch":
+        from ._torch import TorchReconstructor
+
+        return TorchReconstructor(
+            loaded.module,
+            name=loaded.name,
+            in_frames=loaded.in_frames,
+            scale=loaded.scale,
+            device=device,
+            precision=precision,
+            weights_sha256=loaded.weights_sha256,
+        )
+    if backend == "onnxruntime":
+        from ._onnxruntime import OnnxRuntimeReconstructor
+
+        if precision != "fp32":
+            raise BackendUnavailableError(
+                "the onnxruntime backend runs fp32 graphs only; use precision='fp32' or tensorrt"
+            )
+        shape = None if frame_shape is None else (batch_size, loaded.in_frames, *frame_shape)
+        onnx_path = cached_onnx(loaded, shape)
+        return OnnxRuntimeReconstructor(
+            onnx_path,
+            name=loaded.name,
+            in_frames=loaded.in_frames,
+            scale=loaded.scale,
+            device=device,
+            threads=threads,
+            weights_sha256=loaded.weights_sha256,
+        )
+    if backend == "tensorrt":
+        from ._tensorrt import TensorRTReconstructor
+
+        if frame_shape is None:
+            raise BackendUnavailableError(
+                "TensorRT builds an engine for one frame size: pass frame_shape=(Y, X)"
+            )
+        shape = (batch_size, loaded.in_frames, *frame_shape)
+        return TensorRTReconstructor.from_model(loaded, shape, precision=precision, device=device)
+    raise ValueError(f"unknown backend {backend!r}")
+
+
+def cached_onnx(
+    loaded: LoadedModel, shape: tuple[int, int, int, int] | None, *, precision: str = "fp32"
+) -> Path:
+    """Export `loaded` to ONNX once per (weights, shape, precision); return the cached file.
+
+    `shape` None exports dynamic batch and frame axes.
+    """
+    from ._engine_cache import onnx_cache_path
+    from ._export import export_onnx
+
+    path = onnx_cache_path(loaded.weights_sha256, shape, precision=precision)
+    if not path.exists():
+        example = shape or (1, loaded.in_frames, 64, 64)
+        logger.info("exporting %s to ONNX for shape %s -> %s", loaded.name, shape, path)
+        module = loaded.module
+        if precision == "fp16":
+            import copy
+
+            module = copy.deepcopy(module).half()
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.onnx")
+        export_onnx(module, tmp, example, dynamic=shape is None)
+        os.replace(tmp, path)
+    return path

@@ -1,0 +1,143 @@
+"""Run a torch network (DFCAN, DFGAN generator, ...) eagerly on CPU or CUDA."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._protocol import BackendUnavailableError, ReconstructorInfo
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["TorchReconstructor"]
+
+
+class TorchReconstructor:
+    """A `Reconstructor` that calls a ``torch.nn.Module`` in inference mode.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps float (N, F, Y, X) in [0, 1] to (N, 1, s*Y, s*X). It is put in eval mode and moved
+        to `device`.
+    name : str
+        Model name for provenance.
+    in_frames, scale : int, optional
+        Frames per stack and upsampling factor; read from ``model.in_frames`` /
+        ``model.scale`` when not given.
+    device : str
+        ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    precision : str
+        ``"fp32"``, or ``"fp16"`` (CUDA only): autocast runs the conv trunk in fp16 while the
+        model keeps its spectral branch in fp32 (the spectrum overflows fp16).
+    channels_last : bool
+        Use the NHWC memory format, which the CPU (oneDNN) and CUDA (cuDNN) conv kernels prefer.
+    weights_sha256 : str, optional
+        Hash of the weights file, for provenance.
+
+    Notes
+    -----
+    Not thread-safe: one owner thread (see `Reconstructor`).
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        *,
+        name: str = "model",
+        in_frames: int | None = None,
+        scale: int | None = None,
+        device: str = "cpu",
+        precision: str = "fp32",
+        channels_last: bool = True,
+        weights_sha256: str | None = None,
+    ) -> None:
+        import torch
+
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise BackendUnavailableError(
+                f"torch backend on {device!r} needs a CUDA build of torch and a GPU; this torch "
+                f"({torch.__version__}) sees no CUDA device. Use device='cpu'."
+            )
+        if precision not in ("fp32", "fp16"):
+            raise ValueError(f"precision must be 'fp32' or 'fp16', got {precision!r}")
+        if precision == "fp16" and not device.startswith("cuda"):
+            raise BackendUnavailableError(
+                "fp16 with the torch backend needs CUDA (CPU fp16 convolutions are slower than "
+                "fp32); use precision='fp32' on the CPU"
+            )
+        in_frames = in_frames if in_frames is not None else getattr(model, "in_frames", None)
+        scale = scale if scale is not None else getattr(model, "scale", None)
+        if in_frames is None or scale is None:
+            raise ValueError(
+                "give in_frames and scale: the model has no `in_frames` / `scale` attributes"
+            )
+        self._torch_device = torch.device(device)
+        self._model = model.eval().to(self._torch_device)
+        self._channels_last = channels_last
+        if channels_last:
+            self._model = self._model.to(memory_format=torch.channels_last)
+        self._info = ReconstructorInfo(
+            name=name,
+            backend="torch",
+            in_frames=int(in_frames),
+            scale=int(scale),
+            fixed_shape=None,
+            precision=precision,
+            device=str(self._torch_device),
+            weights_sha256=weights_sha256,
+        )
+
+    @property
+    def info(self) -> ReconstructorInfo:
+        """Static description of this reconstructor."""
+        return self._info
+
+    @property
+    def model(self) -> torch.nn.Module:
+        """The wrapped module (eval mode, on the device)."""
+        return self._model
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        import torch
+
+        if self._info.precision == "fp16":
+            return torch.autocast(device_type=self._torch_device.type, dtype=torch.float16)
+        return contextlib.nullcontext()
+
+    def warmup(self) -> None:
+        """One small forward pass, so cuDNN/oneDNN pick kernels before frames flow."""
+        self(np.zeros((1, self._info.in_frames, 64, 64), dtype=np.float32))
+
+    def __call__(self, stacks: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Reconstruct float32 (N, F, Y, X) in [0, 1] -> float32 (N, 1, s*Y, s*X)."""
+        import torch
+
+        check_batch(stacks, self._info.in_frames)
+        x = torch.from_numpy(np.ascontiguousarray(stacks, dtype=np.float32))
+        x = x.to(self._torch_device, non_blocking=True)
+        if self._channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode(), self._autocast():
+            y = self._model(x)
+        return np.ascontiguousarray(y.float().cpu().numpy())
+
+    def close(self) -> None:
+        """Drop the model; frees GPU memory held by it."""
+        import torch
+
+        self._model = self._model.to("cpu")
+        if self._torch_device.type == "cuda":
+            torch.cuda.empty_cache()
+
+
+def check_batch(stacks: NDArray[Any], in_frames: int) -> None:
+    if stacks.ndim != 4 or stacks.shape[1] != in_frames:
+        raise ValueError(
+            f"expected float32 stacks (N, {in_frames}, Y, X), got shape {stacks.shape}; "
+            "a single stack (F, Y, X) needs a leading batch axis: stack[None]"
+        )
