@@ -1,0 +1,246 @@
+"""The hand-off between the pipeline's threads and whatever draws the preview.
+
+The pipeline emits its signals on the acquisition and inference threads. Their slots here only
+store a reference to the newest image and bump a counter under a lock (O(1), no copy, no
+drawing), so a slow or frozen viewer can never hold up acquisition. The viewer (Qt timer, at
+most ~30 Hz) and the snapshot thread pull the newest state with :meth:`PreviewFeed.take`, and do
+all the costly work (averaging, contrast, colour) on their own thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import replace as _replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["LiveStatus", "PreviewFeed", "PreviewFrame"]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveStatus:
+    """What the status line shows.
+
+    Attributes
+    ----------
+    t : int or None
+        Time point of the newest SR frame (None before the first one).
+    sr_fps : float
+        SR frames per second over the last few seconds.
+    latency_s : float or None
+        Last raw frame acquired -> SR frame ready, for the newest SR frame.
+    backlog : int
+        Stacks waiting for reconstruction when the newest SR frame was made.
+    skipped : int
+        Stacks the live reconstruction skipped so far (backfilled from disk later).
+    frames : int
+        SR frames received so far.
+    finished : bool
+        The pipeline reported that it finished.
+    """
+
+    t: int | None = None
+    sr_fps: float = 0.0
+    latency_s: float | None = None
+    backlog: int = 0
+    skipped: int = 0
+    frames: int = 0
+    finished: bool = False
+
+    def text(self) -> str:
+        """One line for the window or a log: ``t 12 | SR 4.1 fps | latency 0.21 s | ...``."""
+        t = "-" if self.t is None else str(self.t)
+        latency = "-" if self.latency_s is None else f"{self.latency_s:.2f} s"
+        state = " | finished" if self.finished else ""
+        return (
+            f"t {t} | SR {self.sr_fps:.1f} fps | latency {latency} | "
+            f"backlog {self.backlog} | skipped {self.skipped}{state}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (for ``status.json`` next to headless snapshots)."""
+        return {
+            "t": self.t,
+            "sr_fps": round(self.sr_fps, 3),
+            "latency_s": None if self.latency_s is None else round(self.latency_s, 4),
+            "backlog": self.backlog,
+            "skipped": self.skipped,
+            "frames": self.frames,
+            "finished": self.finished,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewFrame:
+    """The newest images per channel and the status, as handed to a renderer.
+
+    Attributes
+    ----------
+    version : int
+        Increases with every update; pass it back to :meth:`PreviewFeed.take`.
+    wf : list of (ndarray (Y, X) float32 or None)
+        Wide-field image per channel index.
+    sr : list of (ndarray (sY, sX) float32 or None)
+        SR image per channel index.
+    status : LiveStatus
+    """
+
+    version: int
+    wf: list[NDArray[np.float32] | None]
+    sr: list[NDArray[np.float32] | None]
+    status: LiveStatus
+
+
+def _channel_list(items: dict[int, Any]) -> list[Any]:
+    return [items.get(i) for i in range(max(items) + 1)] if items else []
+
+
+class PreviewFeed:
+    """Thread-safe mailbox of the newest WF and SR images and the live status.
+
+    Writers (any thread, O(1)): :meth:`push_sr`, :meth:`push_raw`, :meth:`push_wf`,
+    :meth:`push_skipped`, :meth:`mark_finished`. Reader (one renderer thread): :meth:`take`.
+
+    Parameters
+    ----------
+    fps_window_s : float
+        Span over which the SR rate is averaged.
+    clock : callable, optional
+        Monotonic clock in seconds (tests pass a fake one).
+    """
+
+    def __init__(self, fps_window_s: float = 3.0, clock: Any = time.perf_counter) -> None:
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._window = fps_window_s
+        self._version = 0
+        self._sr: dict[int, NDArray[Any]] = {}
+        # Raw stacks are kept as references and averaged to WF by the reader, not the writer.
+        self._wf: dict[int, NDArray[Any]] = {}
+        self._wf_is_stack: dict[int, bool] = {}
+        self._times: deque[float] = deque(maxlen=1024)
+        self._status = LiveStatus()
+
+    # -- writers: called from pipeline threads; O(1), never raise into the caller ----------
+    def push_sr(
+        self, image: NDArray[Any], info: Mapping[str, Any] | None = None, *, channel: int = 0
+    ) -> None:
+        """Store the newest SR frame.
+
+        Parameters
+        ----------
+        image : ndarray, float32, shape (sY, sX) (or (1, sY, sX))
+            The SR frame; kept by reference, so the caller must not reuse its buffer.
+        info : mapping, optional
+            ``srFrameReady`` info; read keys: ``t``, ``c`` (channel index, overrides
+            `channel`), ``latency_s``, ``backlog``, ``skipped``.
+        channel : int
+            Channel index when `info` has none.
+        """
+        info = info or {}
+        c = int(info.get("c", channel))
+        now = self._clock()
+        with self._lock:
+            self._sr[c] = image
+            self._times.append(now)
+            s = self._status
+            skipped = info.get("skipped")
+            latency = info.get("latency_s")
+            t = info.get("t")
+            self._status = LiveStatus(
+                t=s.t if t is None else int(t),
+                sr_fps=s.sr_fps,
+                latency_s=s.latency_s if latency is None else float(latency),
+                backlog=int(info.get("backlog", s.backlog)),
+                skipped=s.skipped if skipped is None else max(s.skipped, int(skipped)),
+                frames=s.frames + 1,
+                finished=s.finished,
+            )
+            self._version += 1
+
+    def push_raw(self, stack: NDArray[Any], *, channel: int = 0) -> None:
+        """Store the newest raw SIM stack (F, Y, X); the reader averages it to wide-field."""
+        with self._lock:
+            self._wf[channel] = stack
+            self._wf_is_stack[channel] = True
+            self._version += 1
+
+    def push_wf(self, image: NDArray[Any], *, channel: int = 0) -> None:
+        """Store the newest wide-field image (Y, X)."""
+        with self._lock:
+            self._wf[channel] = image
+            self._wf_is_stack[channel] = False
+            self._version += 1
+
+    def push_skipped(self, count: int = 1) -> None:
+        """Count stacks the live reconstruction skipped."""
+        with self._lock:
+            s = self._status
+            self._status = _replace(s, skipped=s.skipped + count)
+            self._version += 1
+
+    def set_status(self, **fields: Any) -> None:
+        """Overwrite status fields (``t``, ``backlog``, ``skipped``, ...) directly."""
+        with self._lock:
+            self._status = _replace(self._status, **fields)
+            self._version += 1
+
+    def mark_finished(self) -> None:
+        """Record that the pipeline finished (the status line says so)."""
+        self.set_status(finished=True)
+
+    # -- reader ------------------------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        """Update counter; changes whenever something was pushed."""
+        return self._version
+
+    def status(self) -> LiveStatus:
+        """The current status with the SR rate evaluated now."""
+        with self._lock:
+            return _replace(self._status, sr_fps=self._fps_locked())
+
+    def _fps_locked(self) -> float:
+        now = self._clock()
+        recent = [t for t in self._times if now - t <= self._window]
+        if len(recent) < 2:
+            return 0.0
+        span = max(now - recent[0], recent[-1] - recent[0])
+        return (len(recent) - 1) / span if span > 0 else 0.0
+
+    def take(self, since: int = -1) -> PreviewFrame | None:
+        """The newest images and status, or None if nothing changed since version `since`.
+
+        Called on the renderer's thread; averaging raw stacks to wide-field happens here.
+        """
+        with self._lock:
+            if self._version == since:
+                return None
+            version = self._version
+            sr = dict(self._sr)
+            wf = dict(self._wf)
+            is_stack = dict(self._wf_is_stack)
+            status = _replace(self._status, sr_fps=self._fps_locked())
+        wf_images = {
+            c: (
+                np.asarray(img, np.float32).mean(axis=0)
+                if is_stack[c]
+                else np.asarray(img, np.float32)
+            )
+            for c, img in wf.items()
+        }
+        sr_images = {
+            c: np.asarray(img, np.float32).reshape(img.shape[-2:]) for c, img in sr.items()
+        }
+        return PreviewFrame(
+            version=version,
+            wf=_channel_list(wf_images),
+            sr=_channel_list(sr_images),
+            status=status,
+        )

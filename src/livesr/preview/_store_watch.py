@@ -1,0 +1,108 @@
+"""Feeding the preview from a run store on disk (``livesr preview run.zarr``).
+
+Works for a finished store and for one that another process is still writing: every poll
+re-opens the store (zarr caches array shapes, and a growing run resizes its arrays), finds the
+newest time point whose SR frames are written for every channel, and pushes it into a
+:class:`~livesr.preview.PreviewFeed`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from livesr.io import open_store
+
+from ._feed import PreviewFeed
+
+__all__ = ["StoreWatcher"]
+
+
+class StoreWatcher:
+    """Polls a run store and pushes its newest (or a chosen) time point into a feed.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``*.zarr`` run store.
+    feed : PreviewFeed
+        Receives wide-field and SR images per channel and the status.
+    sr_name : str
+        SR image to show (``"sr"`` or ``"sr_<model>"``).
+    poll_interval_s : float
+        Minimum seconds between two reads of the store; :meth:`poll` is cheap to call often.
+
+    Notes
+    -----
+    Not thread-safe: call from one thread (the GUI thread, via the window's ``poll``).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        feed: PreviewFeed,
+        *,
+        sr_name: str = "sr",
+        poll_interval_s: float = 0.5,
+    ) -> None:
+        self.path = Path(path)
+        self.feed = feed
+        self.sr_name = sr_name
+        self.poll_interval_s = poll_interval_s
+        self.follow = True
+        self.shown: int | None = None
+        self.n_timepoints = 0
+        self._last_poll = -np.inf
+        store = open_store(self.path)
+        if sr_name not in store.info["sr_images"]:
+            known = sorted(store.info["sr_images"])
+            raise KeyError(f"{self.path} has no SR image {sr_name!r}; it has {known}")
+        self.channels = store.channels
+
+    def newest_complete(self) -> int | None:
+        """Newest time point with SR written for every channel, or None."""
+        store = open_store(self.path)
+        done = store.sr_done(self.sr_name)
+        self.n_timepoints = int(done.shape[0])
+        complete = np.nonzero(done.all(axis=1))[0] if done.size else np.array([], int)
+        return int(complete[-1]) if complete.size else None
+
+    def poll(self, *, force: bool = False) -> bool:
+        """In follow mode, show the newest complete time point if it changed.
+
+        Returns whether new images were pushed.
+        """
+        now = time.monotonic()
+        if not force and now - self._last_poll < self.poll_interval_s:
+            return False
+        self._last_poll = now
+        newest = self.newest_complete()
+        if not self.follow or newest is None or newest == self.shown:
+            return False
+        self._show(newest)
+        return True
+
+    def show(self, t: int) -> None:
+        """Show time point `t` and stop following the newest (until `t` is the newest)."""
+        newest = self.newest_complete()
+        self.follow = newest is None or t >= newest
+        self._show(t)
+
+    def _show(self, t: int) -> None:
+        store = open_store(self.path)
+        n_t = store.n_timepoints
+        if not 0 <= t < n_t:
+            raise IndexError(f"time point {t} is outside this store's 0..{n_t - 1}")
+        done = store.sr_done(self.sr_name)
+        missing = store.missing_sr(self.sr_name)
+        sr = store.sr_array(self.sr_name)
+        for c in range(len(self.channels)):
+            self.feed.push_wf(np.asarray(store.wf[t, c], np.float32), channel=c)
+            if t < done.shape[0] and done[t, c]:
+                self.feed.push_sr(np.asarray(sr[t, c], np.float32), {"t": t}, channel=c)
+        self.feed.set_status(
+            t=t, backlog=len(missing), finished=store.status != "running", skipped=0
+        )
+        self.shown = t

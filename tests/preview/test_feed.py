@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+
+from livesr.preview import PreviewFeed, SnapshotWriter, snapshot_dir
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_feed_reports_newest_frames_and_rate():
+    clock = FakeClock()
+    feed = PreviewFeed(fps_window_s=2.0, clock=clock)
+    assert feed.take().sr == []  # nothing yet, but a first take always returns
+    for t in range(10):
+        clock.now = t * 0.25  # 4 SR frames per second
+        feed.push_raw(np.full((9, 4, 4), t, np.uint16), channel=0)
+        feed.push_sr(
+            np.full((8, 8), t, np.float32),
+            {"t": t, "c": 0, "latency_s": 0.1 + t / 100, "backlog": 2},
+        )
+    frame = feed.take()
+    assert frame is not None
+    assert frame.status.t == 9
+    assert frame.status.frames == 10
+    assert frame.status.backlog == 2
+    assert abs(frame.status.latency_s - 0.19) < 1e-9
+    assert abs(frame.status.sr_fps - 4.0) < 1e-6
+    assert frame.sr[0][0, 0] == 9
+    assert frame.wf[0].shape == (4, 4) and frame.wf[0][0, 0] == 9  # raw stack averaged
+    assert feed.take(frame.version) is None  # nothing new
+    feed.push_skipped()
+    assert feed.take(frame.version).status.skipped == 1
+    assert "skipped 1" in feed.status().text()
+
+
+def test_two_channels_fill_their_own_slots():
+    feed = PreviewFeed()
+    feed.push_sr(np.ones((4, 4), np.float32), {"t": 0, "c": 1})
+    frame = feed.take()
+    assert frame.sr[0] is None
+    assert frame.sr[1] is not None
+
+
+def test_writers_on_other_threads_do_not_block_or_corrupt():
+    feed = PreviewFeed()
+    image = np.zeros((16, 16), np.float32)
+
+    def produce(c: int) -> None:
+        for t in range(500):
+            feed.push_sr(image, {"t": t, "c": c})
+
+    threads = [threading.Thread(target=produce, args=(c,)) for c in (0, 1)]
+    for th in threads:
+        th.start()
+    seen = 0
+    while any(th.is_alive() for th in threads):
+        if feed.take(seen) is not None:
+            seen = feed.version
+    for th in threads:
+        th.join()
+    assert feed.status().frames == 1000
+
+
+def test_snapshots_are_written_beside_the_store(tmp_path):
+    store = tmp_path / "run.zarr"
+    out = snapshot_dir(store)
+    assert out == tmp_path / "run.preview"
+    feed = PreviewFeed()
+    writer = SnapshotWriter(feed, out, interval_s=0.01)
+    assert writer.write_now() is None  # no image yet: only status.json
+    assert not (out / "latest.png").exists()
+    sr = np.zeros((32, 32), np.float32)
+    sr[8:24, 8:24] = 1.0
+    feed.push_wf(np.ones((16, 16), np.float32))
+    feed.push_sr(sr, {"t": 3, "backlog": 1})
+    with writer:
+        pass  # stop() writes the final snapshot
+    assert (out / "latest.png").is_file()
+    assert (out / "t000003.png").is_file()
+    status = json.loads((out / "status.json").read_text())
+    assert status["t"] == 3 and status["backlog"] == 1 and status["frames"] == 1
+    # Nothing changed: no new file is written.
+    assert writer.write_now() is None
