@@ -1,0 +1,209 @@
+"""Shifted magnitude spectrum of the Fourier channel attention, with and without an FFT.
+
+The authors' FCA layer (qc17-THU/DL-SR, ``common.py``) computes, per channel,
+``resize_128(fftshift((|FFT2(x)| + 1e-8) ** gamma))`` with TF1's legacy bilinear resize
+(``src = dst * n_in / n_out``, no half-pixel offset). TensorRT's ONNX parser cannot run a DFT
+node before 11.2, so besides the ``torch.fft`` reference this module computes the same spectrum
+with constant DFT matrices (two MatMuls, the fftshift folded into the matrix rows):
+
+``"fft"``
+    torch.fft.fft2 + roll: the reference. Exports a DFT node (not TensorRT-compatible).
+``"dft"``
+    full N-point DFT matrices, then the resize as two small interpolation matrices.
+    Costs O(N^3) per channel: fine at 128, expensive at 512.
+``"tiled"``
+    the same numbers for less work. Where a side N is a multiple of ``size_psc`` P, the
+    asymmetric resize picks every (N/P)-th shifted frequency, which is exactly the P-point DFT
+    of the image folded (summed) over its N/P tiles, so the cost stays that of a P x P DFT
+    whatever N is. Other sides only compute the (at most 2P) frequencies the resize reads.
+
+All matrices are built in float64 numpy with exact integer phases ``(k * n) mod N`` and cached
+per (size, device, dtype); they enter exported graphs as constants.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch import nn
+
+__all__ = ["SPECTRUM_MODES", "SpectralMagnitude", "SpectrumMode", "legacy_resize_matrix"]
+
+SpectrumMode = Literal["fft", "dft", "tiled"]
+SPECTRUM_MODES: tuple[str, ...] = ("fft", "dft", "tiled")
+
+
+def legacy_resize_matrix(n_in: int, n_out: int) -> NDArray[np.float64]:
+    """TF1 ``resize_images(method=BILINEAR, align_corners=False)`` as a matrix.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output length along one axis.
+
+    Returns
+    -------
+    ndarray, float64, shape (n_out, n_in)
+        ``out = R @ in`` along that axis; the identity when ``n_in == n_out``.
+    """
+    src = np.arange(n_out, dtype=np.float64) * (n_in / n_out)
+    i0 = np.floor(src).astype(np.int64)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    frac = src - i0
+    mat = np.zeros((n_out, n_in), dtype=np.float64)
+    rows = np.arange(n_out)
+    np.add.at(mat, (rows, i0), 1.0 - frac)
+    np.add.at(mat, (rows, i1), frac)
+    return mat
+
+
+def _shifted_frequencies(n: int) -> NDArray[np.int64]:
+    # The authors' fftshift swaps quadrants: row j holds frequency (j + n // 2) mod n. That is
+    # np.fft.fftshift for even n and np.fft.ifftshift for odd n.
+    return (np.arange(n, dtype=np.int64) + n // 2) % n
+
+
+def _dft_rows(freqs: NDArray[np.int64], n: int) -> tuple[NDArray[np.float64], ...]:
+    """Cos and sin rows (len(freqs), n) of the n-point DFT for the given frequencies."""
+    phase = (freqs[:, None] * np.arange(n, dtype=np.int64)[None, :]) % n  # exact integer phase
+    angle = (2.0 * np.pi / n) * phase.astype(np.float64)
+    return np.cos(angle), np.sin(angle)
+
+
+@dataclass(frozen=True)
+class _AxisPlan:
+    """How one axis of the spectrum is computed.
+
+    fold: tiles of this length are summed first (0: no folding); dft: (2 * n_freq, n) stacked
+    [cos; sin] rows in shifted order; interp: (P, n_freq) resize matrix or None (identity).
+    """
+
+    fold: int
+    dft: NDArray[np.float64]
+    interp: NDArray[np.float64] | None
+
+
+@functools.lru_cache(maxsize=64)
+def _axis_plan(n: int, size_psc: int | None, mode: str) -> _AxisPlan:
+    if size_psc is None or size_psc == n:
+        cos, sin = _dft_rows(_shifted_frequencies(n), n)
+        return _AxisPlan(0, np.concatenate([cos, sin]), None)
+    if mode == "tiled" and n % size_psc == 0:
+        cos, sin = _dft_rows(_shifted_frequencies(size_psc), size_psc)
+        return _AxisPlan(size_psc, np.concatenate([cos, sin]), None)
+    resize = legacy_resize_matrix(n, size_psc)
+    shifted = _shifted_frequencies(n)
+    if mode == "tiled":
+        # Only the shifted rows the bilinear resize reads (at most 2 * size_psc).
+        used = np.flatnonzero(np.abs(resize).sum(axis=0) > 0)
+        cos, sin = _dft_rows(shifted[used], n)
+        return _AxisPlan(0, np.concatenate([cos, sin]), resize[:, used])
+    cos, sin = _dft_rows(shifted, n)
+    return _AxisPlan(0, np.concatenate([cos, sin]), resize)
+
+
+_TENSOR_CACHE: dict[tuple[object, ...], torch.Tensor] = {}
+
+
+def _constant(
+    key: tuple[object, ...], array: NDArray[np.float64], like: torch.Tensor
+) -> torch.Tensor:
+    full_key = (*key, like.device, like.dtype)
+    tensor = _TENSOR_CACHE.get(full_key)
+    if tensor is None:
+        tensor = torch.from_numpy(np.ascontiguousarray(array)).to(like.device, like.dtype)
+        _TENSOR_CACHE[full_key] = tensor
+    return tensor
+
+
+class SpectralMagnitude(nn.Module):
+    """``resize(fftshift((|FFT2(x)| + 1e-8) ** gamma))``, the input of the FCA convolution.
+
+    Parameters
+    ----------
+    gamma : float
+        Power applied to the magnitude (0.8 in DFCAN, 0.1 in DFGAN).
+    mode : {"tiled", "dft", "fft"}
+        How the spectrum is computed (module docstring). All three agree to fp32 round-off.
+    size_psc : int or None
+        Side of the resized spectrum (the authors' 128). None keeps the input size.
+
+    Notes
+    -----
+    Input (B, C, H, W) float32 or float64; output (B, C, P, P) in the input dtype, P = size_psc
+    (or (B, C, H, W) when size_psc is None). Callers keep this in fp32: the unscaled spectrum
+    overflows fp16. Stateless apart from a process-wide constant cache; safe to call from one
+    thread at a time per device.
+    """
+
+    def __init__(
+        self, gamma: float = 0.8, mode: SpectrumMode = "tiled", size_psc: int | None = 128
+    ) -> None:
+        super().__init__()
+        if mode not in SPECTRUM_MODES:
+            raise ValueError(f"spectrum mode {mode!r} is unknown; use one of {SPECTRUM_MODES}")
+        if size_psc is not None and size_psc < 1:
+            raise ValueError(f"size_psc must be a positive size or None, got {size_psc}")
+        self.gamma = float(gamma)
+        self.mode: SpectrumMode = mode
+        self.size_psc = size_psc
+
+    def extra_repr(self) -> str:
+        return f"gamma={self.gamma}, mode={self.mode!r}, size_psc={self.size_psc}"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4:
+            raise ValueError(f"expected (B, C, H, W) features, got shape {tuple(x.shape)}")
+        height, width = int(x.shape[-2]), int(x.shape[-1])
+        if self.mode == "fft":
+            return self._fft(x, height, width)
+        plan_h = _axis_plan(height, self.size_psc, self.mode)
+        plan_w = _axis_plan(width, self.size_psc, self.mode)
+        batch, channels = int(x.shape[0]), int(x.shape[1])
+        if plan_h.fold:
+            x = x.reshape(batch, channels, height // plan_h.fold, plan_h.fold, width).sum(2)
+        if plan_w.fold:
+            x = x.reshape(batch, channels, x.shape[-2], width // plan_w.fold, plan_w.fold)
+            x = x.sum(3)
+        key_h = ("dft", "h", height, self.size_psc, self.mode)
+        key_w = ("dft", "w", width, self.size_psc, self.mode)
+        gh = _constant(key_h, plan_h.dft, x)  # (2 nh, H')
+        gw = _constant(key_w, plan_w.dft.T, x)  # (W', 2 nw)
+        nh, nw = gh.shape[0] // 2, gw.shape[1] // 2
+        z = torch.matmul(gh, torch.matmul(x, gw))  # [[C A, C B], [S A, S B]]
+        re = z[..., :nh, :nw] - z[..., nh:, nw:]
+        im = z[..., :nh, nw:] + z[..., nh:, :nw]
+        # The tiny term keeps the gradient finite where the spectrum is exactly zero; it is
+        # (1e-8)^2, far below fp32 resolution of any non-zero magnitude.
+        mag = torch.sqrt(re * re + im * im + 1e-16)
+        spec = torch.pow(mag + 1e-8, self.gamma)
+        return self._resize(spec, plan_h.interp, plan_w.interp, key_h, key_w)
+
+    def _fft(self, x: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        spec = torch.pow(torch.abs(torch.fft.fft2(x)) + 1e-8, self.gamma)
+        # torch.roll: out[j] = in[j - shift]; the authors' shift reads in[j + n // 2].
+        spec = torch.roll(spec, shifts=(-(height // 2), -(width // 2)), dims=(-2, -1))
+        plan_h = _axis_plan(height, self.size_psc, "dft")
+        plan_w = _axis_plan(width, self.size_psc, "dft")
+        key_h = ("fft", "h", height, self.size_psc)
+        key_w = ("fft", "w", width, self.size_psc)
+        return self._resize(spec, plan_h.interp, plan_w.interp, key_h, key_w)
+
+    @staticmethod
+    def _resize(
+        spec: torch.Tensor,
+        interp_h: NDArray[np.float64] | None,
+        interp_w: NDArray[np.float64] | None,
+        key_h: tuple[object, ...],
+        key_w: tuple[object, ...],
+    ) -> torch.Tensor:
+        if interp_h is not None:
+            spec = torch.matmul(_constant(("interp", *key_h), interp_h, spec), spec)
+        if interp_w is not None:
+            spec = torch.matmul(spec, _constant(("interp", *key_w), interp_w.T, spec))
+        return spec
