@@ -61,10 +61,9 @@ class SRStore:
         self._arrays: dict[str, zarr.Array] = {}
 
     def _array(self, name: str) -> zarr.Array:
-        arr = self._arrays.get(name)
-        if arr is None:
-            arr = self._arrays[name] = self._group[name]  # type: ignore[assignment]
-        return arr
+        if name not in self._arrays:
+            self._arrays[name] = self._group[name]  # type: ignore[assignment]
+        return self._arrays[name]
 
     # ------------------------------------------------------------------ creation
     @classmethod
@@ -145,7 +144,7 @@ class SRStore:
         t0 = int(n_timepoints or 0)
         n_c = len(channels)
         y, x = int(frame_shape[0]), int(frame_shape[1])
-        compressors = None if compression == "none" else "auto"
+        compressors: Any = None if compression == "none" else "auto"
         group.create_array(
             "raw",
             shape=(t0, n_c, n_patterns, y, x),
@@ -187,7 +186,7 @@ class SRStore:
         ]
         # OME-Zarr forbids a zero scale; an interval of 0 (as fast as possible) is written as 1.
         dt = info["interval_s"] if info["interval_s"] > 0 else 1.0
-        multiscale = {
+        multiscale: dict[str, Any] = {
             "name": name,
             "axes": axes,
             "datasets": [
@@ -199,7 +198,7 @@ class SRStore:
                 }
             ],
         }
-        omero = {
+        omero: dict[str, Any] = {
             "channels": [
                 {
                     "label": str(c),
@@ -211,8 +210,10 @@ class SRStore:
             ],
             "rdefs": {"model": "color"},
         }
-        group.attrs.update({"ome": {"version": "0.5", "multiscales": [multiscale], "omero": omero}})
-        compressors = None if info.get("compression") == "none" else "auto"
+        group.attrs.update(
+            {"ome": {"version": "0.5", "multiscales": [multiscale], "omero": omero}}
+        )
+        compressors: Any = None if info.get("compression") == "none" else "auto"
         zarr.Group.create_array(
             group,
             "0",
@@ -264,7 +265,8 @@ class SRStore:
     @property
     def info(self) -> dict[str, Any]:
         """The ``livesr`` root attribute (a copy)."""
-        return dict(self._group.attrs["livesr"])
+        info: dict[str, Any] = dict(self._group.attrs["livesr"])  # type: ignore[arg-type]
+        return info
 
     def _update_info(self, **changes: Any) -> None:
         self._group.attrs.update({"livesr": _to_jsonable({**self.info, **changes})})
@@ -298,7 +300,9 @@ class SRStore:
         try:
             return self.channels.index(channel)
         except ValueError:
-            raise KeyError(f"channel {channel!r} not in this store; known: {self.channels}") from None
+            raise KeyError(
+                f"channel {channel!r} not in this store; known: {self.channels}"
+            ) from None
 
     @property
     def raw(self) -> zarr.Array:
@@ -320,11 +324,11 @@ class SRStore:
         return self.sr_array("sr")
 
     def sr_done(self, name: str = "sr") -> NDArray[np.bool_]:
-        """bool (T, C): which SR frames of `name` are written."""
+        """Mask (T, C), bool: which SR frames of `name` are written."""
         return np.asarray(self._array(f"{name}_done")[:], dtype=bool)
 
     def raw_done(self) -> NDArray[np.bool_]:
-        """bool (T, C): which raw stacks are completely on disk."""
+        """Mask (T, C), bool: which raw stacks are completely on disk."""
         return np.asarray(self._array("raw_done")[:], dtype=bool)
 
     def missing_sr(self, name: str = "sr") -> list[tuple[int, int]]:

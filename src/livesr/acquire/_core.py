@@ -1,0 +1,74 @@
+"""Open a pymmcore-plus core: the demo SIM microscope or a rig's Micro-Manager .cfg."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pymmcore_plus.experimental.unicore import UniMMCore
+
+__all__ = ["open_core"]
+
+
+def open_core(config: str | Path = "demo", *, hardware_sequencing: bool = True) -> UniMMCore:
+    """Load a microscope into a new `UniMMCore` (C++ and Python devices side by side).
+
+    Parameters
+    ----------
+    config : "demo" or path
+        ``"demo"`` loads the simulated two-colour SIM microscope of `livesr.simulate.devices`
+        (the same as ``hardware_configs/demo_sim.cfg``); anything else is the path of a
+        Micro-Manager ``.cfg`` file (``#py`` lines load Python devices).
+    hardware_sequencing : bool
+        Let the MDA engine merge frames into triggered bursts where every changing property
+        is sequenceable (the demo's pattern and laser are). False runs one software-timed
+        snap per frame.
+
+    Returns
+    -------
+    UniMMCore
+        Loaded and initialised; its MDA engine is the stock pymmcore-plus `MDAEngine`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the .cfg file does not exist.
+    RuntimeError
+        If the .cfg does not load; the message names the file and Micro-Manager's reason.
+    """
+    from pymmcore_plus.experimental.unicore import UniMMCore
+
+    core = UniMMCore()
+    if str(config) == "demo":
+        from livesr.simulate.devices import DEMO_CFG
+
+        # The embedded text is the single source of the demo microscope; loading goes through
+        # a file because that is the only entry point of Micro-Manager's .cfg parser.
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "demo_sim.cfg"
+            path.write_text(DEMO_CFG)
+            _load(core, path)
+    else:
+        path = Path(config)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"microscope config {path} does not exist; pass 'demo' for the simulated "
+                "microscope or the path of a Micro-Manager .cfg file"
+            )
+        _load(core, path)
+    core.mda.engine.use_hardware_sequencing = hardware_sequencing  # type: ignore[union-attr]
+    return core
+
+
+def _load(core: UniMMCore, path: Path) -> None:
+    try:
+        core.loadSystemConfiguration(str(path))
+    except Exception as exc:
+        core.unloadAllDevices()
+        raise RuntimeError(
+            f"could not load microscope config {path}: {exc}. Check the device adapters it "
+            "names are installed (C++ adapters: Micro-Manager or mm-test-adapters; '#py' "
+            "devices: an importable Python module), see hardware_configs/README.md"
+        ) from exc

@@ -1,0 +1,326 @@
+"""`LivePipeline`: frameReady -> assembler -> raw writer + inference worker -> store, signals."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from livesr._logger import logger
+from livesr.config import PatternConfig, PipelineConfig
+from livesr.io import SRStore
+
+from ._assembler import SIMStack, StackAssembler
+from ._events import sim_events
+from ._signals import PipelineSignals, PipelineSummary
+from ._worker import ChannelReconstructor, InferenceWorker
+from ._writer import RawWriter
+
+if TYPE_CHECKING:
+    import useq
+    from pymmcore_plus import CMMCorePlus
+
+__all__ = ["LivePipeline", "PipelineError"]
+
+
+class PipelineError(RuntimeError):
+    """The run stopped because a part of the pipeline failed (e.g. the raw writer)."""
+
+
+class LivePipeline:
+    """Run a useq MDASequence as SIM with live SR, writing an OME-Zarr run store.
+
+    Use as a context manager around the acquisition::
+
+        with LivePipeline(core, sequence, "run.zarr", reconstructors={"488": rec}) as pipe:
+            core.mda.run(pipe.events)      # or pipe.run()
+        print(pipe.summary)
+
+    Entering validates everything (channels, pattern vs. models, output path) before a frame
+    is taken, creates the store and starts the raw writer and inference threads, and connects
+    to ``core.mda.events.frameReady``. The frameReady slot runs on the acquisition thread and
+    only copies the frame into its stack and queues it (O(1)). Exiting waits for the
+    acquisition, flushes raw frames, reconstructs what is queued, backfills every stack that
+    was skipped or failed live from the raw store, records the summary and emits
+    ``pipelineFinished``.
+
+    Parameters
+    ----------
+    core : CMMCorePlus
+        A loaded core (`open_core`).
+    sequence : useq.MDASequence
+        The experiment without SIM axes (channels, time plan); `sim_events` expands it.
+    out : str or Path
+        The run store to create (must not exist unless ``config.writer.overwrite``).
+    reconstructors : mapping of channel name -> reconstructor, optional
+        `StackReconstructor` or `Reconstructor` per channel; each is used only from the
+        inference thread from then on, and closed at the end. Channels without one get raw
+        and wide-field data only.
+    config : PipelineConfig, optional
+        Pattern, optics, backlog size; stored with the run.
+    pattern_device : str
+        Device whose ``Label`` selects the SIM pattern.
+
+    Raises
+    ------
+    ValueError
+        Bad input: unknown channels, a model that does not fit the pattern, axes the store
+        cannot hold.
+    FileExistsError
+        If `out` exists.
+    """
+
+    def __init__(
+        self,
+        core: CMMCorePlus,
+        sequence: useq.MDASequence,
+        out: str | Path,
+        *,
+        reconstructors: Mapping[str, Any] | None = None,
+        config: PipelineConfig | None = None,
+        pattern_device: str = "Pattern",
+    ) -> None:
+        self.core = core
+        self.sequence = sequence
+        self.out = Path(out)
+        self.config = config or PipelineConfig()
+        self.pattern: PatternConfig = self.config.pattern
+        self.pattern_device = pattern_device
+        self.events = [*sim_events(sequence, self.pattern, pattern_device=pattern_device)]
+        self.signals = PipelineSignals()
+        self.summary = PipelineSummary()
+        self.channels = tuple(ch.config for ch in sequence.channels) or ("default",)
+        self._recs = {
+            self.channels.index(name) if name in self.channels else -1: ChannelReconstructor(r)
+            for name, r in (reconstructors or {}).items()
+        }
+        self._validate(reconstructors or {})
+        self.store: SRStore | None = None
+        self._assembler = StackAssembler(
+            self.pattern, max_pending=max(8, 2 * len(self.channels)),
+            on_incomplete=self._on_incomplete,
+        )  # fmt: skip
+        self._incomplete: list[SIMStack] = []
+        self._t_enter = 0.0
+        self._t_first_frame: float | None = None
+        self._t_last_frame: float | None = None
+        self._writer: RawWriter | None = None
+        self._worker: InferenceWorker | None = None
+        self._entered = False
+        self._canceled = False
+
+    # ------------------------------------------------------------------ validation
+    def _validate(self, reconstructors: Mapping[str, Any]) -> None:
+        seq = self.sequence
+        extra = {ax: n for ax, n in seq.sizes.items() if ax not in ("t", "c") and n > 1}
+        if extra:
+            raise ValueError(
+                f"the run store holds t and c axes; this sequence also has {extra}. Run one "
+                "position / z plane per pipeline (a store per position)"
+            )
+        if seq.channels:
+            group = seq.channels[0].group
+            known = set(self.core.getAvailableConfigs(group)) if group else set()
+            unknown = [ch.config for ch in seq.channels if ch.config not in known]
+            if unknown:
+                raise ValueError(
+                    f"channels {unknown} are not presets of the config group {group!r} of "
+                    f"this microscope (known: {sorted(known)}); fix the sequence's channels or "
+                    "the .cfg"
+                )
+        for name in reconstructors:
+            if name not in self.channels:
+                raise ValueError(
+                    f"reconstructor for channel {name!r}, but the sequence has channels "
+                    f"{list(self.channels)}"
+                )
+        scales = set()
+        for c, rec in self._recs.items():
+            info = rec.info
+            if info.in_frames != self.pattern.n_frames:
+                raise ValueError(
+                    f"model {info.name!r} for channel {self.channels[c]!r} takes "
+                    f"{info.in_frames} frames per stack, but the pattern has "
+                    f"{self.pattern.n_angles} x {self.pattern.n_phases} = "
+                    f"{self.pattern.n_frames}: use a model trained for this pattern"
+                )
+            scales.add(info.scale)
+        if len(scales) > 1:
+            raise ValueError(f"all channels' models must share one scale, got {sorted(scales)}")
+        self._scale = scales.pop() if scales else 2
+        if self.out.exists() and not self.config.writer.overwrite:
+            raise FileExistsError(
+                f"output {self.out} already exists: choose another path or delete it"
+            )
+        if self.pattern_device not in self.core.getLoadedDevices():
+            raise ValueError(
+                f"pattern device {self.pattern_device!r} is not loaded in this microscope "
+                f"(devices: {list(self.core.getLoadedDevices())})"
+            )
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> LivePipeline:
+        core = self.core
+        self._t_enter = time.perf_counter()
+        shape = (int(core.getImageHeight()), int(core.getImageWidth()))
+        px = core.getPixelSizeUm() or self.config.optics.pixel_size_um
+        interval = 0.0
+        step = getattr(self.sequence.time_plan, "interval", None)
+        if step is not None:
+            interval = step.total_seconds() if hasattr(step, "total_seconds") else float(step)
+        n_t = self.sequence.sizes.get("t", 0) or 1
+        attrs = {
+            "config": self.config.model_dump(mode="json"),
+            "sequence": self.sequence.model_dump(mode="json", exclude_unset=True),
+            "pattern": self.pattern.model_dump(mode="json"),
+            "optics": self.config.optics.model_dump(mode="json"),
+            "reconstructors": {
+                self.channels[c]: {
+                    k: getattr(r.info, k) for k in ("name", "backend", "in_frames", "scale")
+                }
+                | {"weights_sha256": r.info.weights_sha256}
+                for c, r in self._recs.items()
+            },
+        }
+        self.store = SRStore.create(
+            self.out,
+            channels=self.channels,
+            n_patterns=self.pattern.n_frames,
+            frame_shape=shape,
+            scale=self._scale,
+            n_timepoints=n_t,
+            pixel_size_um=float(px),
+            interval_s=float(interval),
+            attrs=attrs,
+            overwrite=self.config.writer.overwrite,
+        )
+        self._writer = RawWriter(self.store, self._on_stack_written, self._on_writer_error)
+        self._worker = InferenceWorker(
+            self.store, self._recs, self.channels, self.config.max_backlog,
+            self.signals.srFrameReady.emit, self.signals.stackSkipped.emit,
+        )  # fmt: skip
+        self._writer.start()
+        self._worker.start()
+        core.mda.events.frameReady.connect(self._on_frame)
+        core.mda.events.sequenceCanceled.connect(self._on_canceled)
+        self._entered = True
+        return self
+
+    def run(self) -> PipelineSummary:
+        """Run the expanded events on the core (blocks); must be inside the ``with``."""
+        if not self._entered:
+            raise RuntimeError("LivePipeline.run() must be called inside `with LivePipeline(...)`")
+        self.core.mda.run(self.events)
+        return self.summary
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._close(interrupted=exc is not None)
+
+    def _close(self, interrupted: bool) -> None:
+        assert self.store is not None and self._writer is not None and self._worker is not None
+        if interrupted and self.core.mda.is_running():
+            self.core.mda.cancel()
+        while self.core.mda.is_running():  # a run started with block=False
+            time.sleep(0.01)
+        self.core.mda.events.frameReady.disconnect(self._on_frame)
+        self.core.mda.events.sequenceCanceled.disconnect(self._on_canceled)
+        self._assembler.flush()
+        self._writer.close()
+        self._worker.finish()
+        self._finalize(interrupted)
+
+    def _finalize(self, interrupted: bool) -> None:
+        assert self.store is not None and self._writer is not None and self._worker is not None
+        w, s = self._worker, self.summary
+        s.frames_acquired = self._assembler.n_frames
+        s.frames_written = self._writer.frames_written
+        s.stacks_assembled = self._assembler.n_stacks
+        s.stacks_incomplete = self._assembler.n_incomplete
+        s.sr_live, s.sr_backfilled, s.sr_failed = w.sr_live, w.sr_backfilled, w.sr_failed
+        s.stacks_skipped = w.skipped
+        if w.latencies_ms:
+            s.latency_p50_ms = float(np.percentile(w.latencies_ms, 50))
+            s.latency_p95_ms = float(np.percentile(w.latencies_ms, 95))
+        if w.reconstruct_ms:
+            s.reconstruct_ms_mean = float(np.mean(w.reconstruct_ms))
+        if self._t_first_frame is not None and self._t_last_frame is not None:
+            span = self._t_last_frame - self._t_first_frame
+            if span > 0:
+                s.camera_fps = (s.frames_acquired - 1) / span
+                s.sr_fps = w.sr_live / max(span, 1e-9)
+        s.duration_s = time.perf_counter() - self._t_enter
+        s.errors += w.errors
+        if self._writer.error is not None:
+            s.status = "failed"
+            s.errors.append(
+                f"raw writer: {self._writer.error!r}; {self._writer.frames_discarded} frames "
+                "were not written"
+            )
+        elif interrupted or self._canceled:
+            s.status = "canceled"
+        self.store.set_status(s.status, summary=s.to_dict())
+        logger.info("pipeline finished:\n%s", s)
+        self.signals.pipelineFinished.emit(s)
+        if self._writer.error is not None:
+            raise PipelineError(
+                f"the raw writer failed, the acquisition was stopped: {self._writer.error}. "
+                f"Everything written before is in {self.out}"
+            ) from self._writer.error
+
+    # ------------------------------------------------------------------ acquisition thread
+    def _on_frame(self, img: NDArray[Any], event: useq.MDAEvent, meta: Any = None) -> None:
+        """Slot of frameReady (acquisition thread): copy, place, queue. O(1), no I/O."""
+        now = time.perf_counter()
+        if self._t_first_frame is None:
+            self._t_first_frame = now
+        self._t_last_frame = now
+        assert self._writer is not None and self._worker is not None
+        # The camera may hand out ring-buffer views: copy before the slot returns.
+        frame = np.array(img, dtype=np.uint16, copy=True)
+        stack = self._assembler.push(frame, event)
+        idx = event.index
+        pos = int(idx["a"]) * self.pattern.n_phases + int(idx["ph"])
+        self._writer.put_frame(int(idx.get("t", 0)), int(idx.get("c", 0)), pos, frame)
+        if stack is not None:
+            self._writer.put_stack(stack)
+            if stack.index.get("c", 0) in self._recs:
+                self._worker.submit(stack)
+
+    def _on_incomplete(self, stack: SIMStack) -> None:
+        self._incomplete.append(stack)
+        self.summary.errors.append(f"stack {stack.key} incomplete: missing {stack.missing}")
+        assert self._worker is not None
+        # Announced by the worker thread, never here on the acquisition thread.
+        self._worker.announce(stack.key, f"incomplete: missing frames {stack.missing}")
+
+    # ------------------------------------------------------------------ other threads
+    def _on_stack_written(self, wf: NDArray[np.float32], stack: SIMStack) -> None:
+        c = stack.index.get("c", 0)
+        info = {"key": stack.key, "t": stack.index.get("t", 0), "c": c,
+                "channel": self.channels[c]}  # fmt: skip
+        self.signals.stackAssembled.emit(wf, info)
+
+    def _on_canceled(self, *args: Any) -> None:
+        self._canceled = True
+
+    def _on_writer_error(self, exc: BaseException) -> None:
+        self.core.mda.cancel()
+
+    @property
+    def backlog(self) -> dict[str, int]:
+        """Items waiting: raw frames to write, stacks to reconstruct, stacks still open."""
+        return {
+            "raw": self._writer.backlog if self._writer else 0,
+            "inference": self._worker.backlog if self._worker else 0,
+            "open_stacks": self._assembler.n_open,
+        }
