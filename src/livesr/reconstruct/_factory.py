@@ -188,20 +188,20 @@ def load_model(model: ModelConfig | str | Path | torch.nn.Module | LoadedModel) 
         module, card = load_weights(path)
         card_dict = card.model_dump(mode="json") if hasattr(card, "model_dump") else dict(card)
         name = str(card_dict.get("name") or path.stem)
-        in_frames = int(card_dict.get("in_frames") or module.in_frames)
-        scale = int(card_dict.get("scale") or module.scale)
+        in_frames = int(card_dict.get("in_frames") or getattr(module, "in_frames"))  # noqa: B009
+        scale = int(card_dict.get("scale") or getattr(module, "scale"))  # noqa: B009
         return LoadedModel(module.eval(), name, in_frames, scale, file_sha256(path), card_dict)
     # A bare module (tests, notebooks).
-    in_frames, scale = getattr(model, "in_frames", None), getattr(model, "scale", None)
-    if in_frames is None or scale is None:
+    frames, factor = getattr(model, "in_frames", None), getattr(model, "scale", None)
+    if frames is None or factor is None:
         raise ValueError(
             "a torch module passed as `model` needs `in_frames` and `scale` attributes"
         )
     return LoadedModel(
         model.eval(),
         type(model).__name__.lower(),
-        int(in_frames),
-        int(scale),
+        int(frames),
+        int(factor),
         _module_sha256(model),
     )
 
@@ -258,9 +258,15 @@ def create_reconstructor(
         backend, device = env, "auto"
     backend, device = parse_backend(backend, device)
     if backend == "wiener" or (isinstance(model, str) and model == "wiener"):
-        from livesr.reconstruct import WienerReconstructor
+        from ._wiener import WienerReconstructor
 
+        if "pattern" not in wiener_options or "optics" not in wiener_options:
+            raise TypeError(
+                "the wiener backend needs pattern=PatternConfig(...) and optics=OpticsConfig(...)"
+            )
         rec: Reconstructor = WienerReconstructor(**wiener_options)
+        if tile_size is not None:
+            raise ValueError("the wiener backend reconstructs whole frames; drop tile_size")
         return rec
     if wiener_options:
         raise TypeError(f"unexpected options for a network backend: {sorted(wiener_options)}")

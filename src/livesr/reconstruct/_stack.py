@@ -42,6 +42,9 @@ class StackReconstructor:
         the Wiener backend, which works on raw counts.
     model_card : dict, optional
         Extra model facts for provenance (bundled name, training data, ...).
+    normalize : bool
+        False feeds raw counts (as float32) to the network, for models trained without
+        normalisation (card ``normalisation.method == "none"``).
 
     Notes
     -----
@@ -59,12 +62,13 @@ class StackReconstructor:
         normalizer: PercentileNormalizer | None = None,
         *,
         model_card: dict[str, Any] | None = None,
+        normalize: bool = True,
     ) -> None:
         self.reconstructor = reconstructor
         self.normalizer = normalizer if normalizer is not None else PercentileNormalizer()
         self.model_card = dict(model_card or {})
         info = reconstructor.info
-        self._raw_counts = info.backend == "wiener"
+        self._raw_counts = info.backend == "wiener" or not normalize
         self._static = {
             "model": info.name,
             "weights_sha256": info.weights_sha256,
@@ -99,7 +103,7 @@ class StackReconstructor:
         frame_shape : (Y, X), optional
             Frame size of the run, so compiled backends are built for it.
         normalizer : PercentileNormalizer, optional
-            Defaults to the authors' min-max.
+            Defaults to the model card's normalisation (the authors' min-max).
         **options
             More `create_reconstructor` keyword arguments.
         """
@@ -121,7 +125,13 @@ class StackReconstructor:
             loaded = load_model(model)
             model, card = loaded, loaded.card
         rec = create_reconstructor(model, backend, frame_shape=frame_shape, **options)
-        return cls(rec, normalizer, model_card=card)
+        # The card says how the network was trained to be fed; follow it unless told otherwise.
+        scaling = card.get("normalisation") or {}
+        if normalizer is None and scaling.get("method", "percentile") != "none":
+            normalizer = PercentileNormalizer(
+                scaling.get("low", 0.0), scaling.get("high", 100.0), clip=scaling.get("clip", True)
+            )
+        return cls(rec, normalizer, model_card=card, normalize=scaling.get("method") != "none")
 
     @property
     def scale(self) -> int:

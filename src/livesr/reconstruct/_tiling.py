@@ -111,8 +111,11 @@ def tiled_apply(
     ty, tx = tile
     pad_y, pad_x = max(0, ty - height), max(0, tx - width)
     if pad_y or pad_x:
-        mode = "reflect" if pad_y < height and pad_x < width else "edge"
-        stacks = np.pad(stacks, ((0, 0), (0, 0), (0, pad_y), (0, pad_x)), mode=mode)
+        widths = ((0, 0), (0, 0), (0, pad_y), (0, pad_x))
+        if pad_y < height and pad_x < width:
+            stacks = np.pad(stacks, widths, mode="reflect")
+        else:
+            stacks = np.pad(stacks, widths, mode="edge")
     full_y, full_x = stacks.shape[-2:]
     ys, xs = tile_starts(full_y, ty, overlap), tile_starts(full_x, tx, overlap)
 

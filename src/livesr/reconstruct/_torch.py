@@ -80,7 +80,7 @@ class TorchReconstructor:
         self._model = model.eval().to(self._torch_device)
         self._channels_last = channels_last
         if channels_last:
-            self._model = self._model.to(memory_format=torch.channels_last)
+            self._model = self._model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self._info = ReconstructorInfo(
             name=name,
             backend="torch",
