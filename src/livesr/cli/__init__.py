@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 # Each import registers its command(s) on `app`.
+from . import _train  # noqa: F401
 from . import _version  # noqa: F401
 from ._app import app
 
