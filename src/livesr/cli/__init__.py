@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 # Each import registers its command(s) on `app`.
+from . import _acquire  # noqa: F401
+from . import _bench  # noqa: F401
+from . import _demo  # noqa: F401
 from . import _train  # noqa: F401
 from . import _version  # noqa: F401
 from ._app import app

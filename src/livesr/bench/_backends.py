@@ -1,0 +1,166 @@
+"""Backend benchmark: latency, SR frames/s and achieved FLOP/s of each backend side by side.
+
+All backends of one (model, frame size, batch) configuration are built first and then called in
+round-robin order, so a neighbour process that slows the machine for a while slows every
+backend alike and the ratios between them stay meaningful on a shared host. Achieved FLOP/s is
+compared with the peak of a large fp32 matmul measured in the same process and thread setting.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from livesr._logger import logger
+from livesr.config import ModelConfig
+
+__all__ = ["bench_backends", "count_flops", "matmul_peak_flops"]
+
+
+def matmul_peak_flops(size: int = 1024, repeats: int = 5) -> float:
+    """Best fp32 matmul throughput of this process on the CPU, in FLOP/s."""
+    import torch
+
+    a = torch.rand(size, size)
+    b = torch.rand(size, size)
+    torch.mm(a, b)  # first call allocates and picks kernels
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * size**3 / best
+
+
+def count_flops(module: Any, shape: tuple[int, int, int, int]) -> float:
+    """FLOPs (2 x multiply-accumulates) of one forward pass at `shape`, convs and matmuls."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        module(torch.zeros(shape))
+    return float(counter.get_total_flops())
+
+
+def _model_config(name: str, in_frames: int, scale: int) -> ModelConfig | str:
+    from livesr.models import available_models
+
+    if name in available_models():
+        return ModelConfig(architecture=name, in_frames=in_frames, scale=scale)
+    return name  # bundled weights name or .safetensors path
+
+
+def _try_create(loaded: Any, backend: str, shape: tuple[int, int], batch: int) -> Any:
+    """The reconstructor, or the reason it cannot run here (a row instead of a crash)."""
+    from livesr.reconstruct import BackendUnavailableError, create_reconstructor
+
+    try:
+        return create_reconstructor(loaded, backend, frame_shape=shape, batch_size=batch)
+    except (BackendUnavailableError, ValueError) as exc:
+        return str(exc)
+
+
+def bench_backends(
+    models: Sequence[str] = ("dfcan",),
+    backends: Sequence[str] = ("torch", "onnxruntime"),
+    sizes: Sequence[int] = (128,),
+    batch: Sequence[int] = (1, 2),
+    *,
+    in_frames: int = 9,
+    scale: int = 2,
+    repeats: int = 3,
+    warmup: int = 1,
+) -> list[dict[str, Any]]:
+    """Time every backend x model x frame size x batch size.
+
+    Parameters
+    ----------
+    models : sequence of str
+        Registry architectures (``"dfcan"``, random weights: speed does not depend on them),
+        bundled weights names or ``.safetensors`` paths.
+    backends : sequence of str
+        Backend names as for `create_reconstructor` (``"torch"``, ``"onnxruntime-cpu"``, ...);
+        ones that cannot run here give a row with the reason.
+    sizes : sequence of int
+        Square input frame sizes (pixels).
+    batch : sequence of int
+        Stacks per call.
+    in_frames, scale : int
+        Input frames and upsampling of registry architectures.
+    repeats, warmup : int
+        Timed and untimed calls per backend.
+
+    Returns
+    -------
+    list of dict
+        One row per configuration: latency ``p50_ms``/``p95_ms`` per call, ``sr_fps`` (SR
+        frames/s), ``gflop_frame`` (GFLOP per frame, convs and matmuls), achieved ``gflops``,
+        ``peak_gflops`` (measured fp32 matmul) and ``peak_pct``, and ``vs_first``: speed
+        relative to the first backend of the same configuration, measured interleaved.
+    """
+    import torch
+
+    from livesr.reconstruct import load_model
+
+    peak = matmul_peak_flops()
+    logger.info("matmul peak: %.1f GFLOP/s on %d threads", peak / 1e9, torch.get_num_threads())
+    rows: list[dict[str, Any]] = []
+    for model_name in models:
+        loaded = load_model(_model_config(model_name, in_frames, scale))
+        for size in sizes:
+            flops = count_flops(loaded.module, (1, loaded.in_frames, size, size))
+            for n in batch:
+                base = {
+                    "model": loaded.name,
+                    "input": f"{loaded.in_frames}x{size}x{size}",
+                    "batch": n,
+                }
+                recs: dict[str, Any] = {}
+                for backend in backends:
+                    rec = _try_create(loaded, backend, (size, size), n)
+                    if isinstance(rec, str):
+                        rows.append({**base, "backend": backend, "error": rec})
+                    else:
+                        recs[backend] = rec
+                if not recs:
+                    continue
+                rng = np.random.default_rng(0)
+                x = rng.random((n, loaded.in_frames, size, size), dtype=np.float32)
+                for rec in recs.values():
+                    for _ in range(warmup):
+                        rec(x)
+                times: dict[str, list[float]] = {b: [] for b in recs}
+                for _ in range(repeats):
+                    for backend, rec in recs.items():  # round robin: fair under load
+                        start = time.perf_counter()
+                        rec(x)
+                        times[backend].append(time.perf_counter() - start)
+                first = np.median(times[next(iter(recs))])
+                for backend, rec in recs.items():
+                    t = np.asarray(times[backend])
+                    p50 = float(np.median(t))
+                    achieved = flops * n / p50
+                    rows.append(
+                        {
+                            **base,
+                            "backend": rec.info.backend,
+                            "device": rec.info.device,
+                            "precision": rec.info.precision,
+                            "p50_ms": round(1e3 * p50, 1),
+                            "p95_ms": round(1e3 * float(np.percentile(t, 95)), 1),
+                            "sr_fps": round(n / p50, 3),
+                            "gflop_frame": round(flops / 1e9, 2),
+                            "gflops": round(achieved / 1e9, 1),
+                            "peak_gflops": round(peak / 1e9, 1),
+                            "peak_pct": round(100 * achieved / peak, 1),
+                            "vs_first": round(float(first) / p50, 3),
+                            "repeats": repeats,
+                        }
+                    )
+                for rec in recs.values():
+                    rec.close()
+    return rows
