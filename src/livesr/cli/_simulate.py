@@ -41,7 +41,8 @@ def write_preview(path: Path, wf: np.ndarray, gt: np.ndarray, title: str) -> Non
         return np.clip((img - lo) / max(hi - lo, 1e-12), 0, 1)
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 5.3), constrained_layout=True)
-    for ax, img, name in zip(axes, (wf, gt), ("wide-field", "ground truth (SIM passband)")):
+    names = ("wide-field", "ground truth (SIM passband)")
+    for ax, img, name in zip(axes, (wf, gt), names, strict=True):
         ax.imshow(_stretch(img), cmap="gray", interpolation="nearest")
         ax.set_title(name)
         ax.set_axis_off()
