@@ -1,6 +1,18 @@
 """File formats: the OME-Zarr run store and readers of raw SIM data."""
 
+from ._dask import mark_sr_done, prepare_sr, raw_stacks, write_sr_frame
 from ._readers import MeasuredOTF, RawStack, read_otf, read_stack
 from ._store import SRStore, open_store
 
-__all__ = ["MeasuredOTF", "RawStack", "SRStore", "open_store", "read_otf", "read_stack"]
+__all__ = [
+    "MeasuredOTF",
+    "RawStack",
+    "SRStore",
+    "mark_sr_done",
+    "open_store",
+    "prepare_sr",
+    "raw_stacks",
+    "read_otf",
+    "read_stack",
+    "write_sr_frame",
+]

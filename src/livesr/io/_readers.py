@@ -68,9 +68,7 @@ def _open_mrc(path: Path):  # type: ignore[no-untyped-def]
     try:
         import mrcfile
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "reading MRC files needs mrcfile: pip install 'livesr[io]'"
-        ) from exc
+        raise ImportError("reading MRC files needs mrcfile: pip install 'livesr[io]'") from exc
     with warnings.catch_warnings():
         # DeltaVision headers always trigger these; they are expected, not news.
         warnings.simplefilter("ignore", RuntimeWarning)
