@@ -92,3 +92,22 @@ def test_wrong_frame_count_names_the_problem(weights: Path) -> None:
         sr_fn(_raw(6, (15, 32, 32)))
     with pytest.raises(ValueError, match=r"one raw SIM stack \(F, Y, X\)"):
         sr_fn(_raw(6, (32, 32)))
+
+
+# Parameter estimation quality is the Wiener tests' business; here only the path matters.
+@pytest.mark.filterwarnings("ignore:angle .* SIM fit rejected")
+def test_wiener_path_works_on_raw_counts() -> None:
+    from livesr.config import OpticsConfig, PatternConfig
+    from livesr.reconstruct._wiener import WienerReconstructor
+    from livesr.simulate import simulate_sample
+
+    optics, pattern = OpticsConfig(), PatternConfig.linear()
+    raw = simulate_sample("microtubules", size=64, level=6, seed=7, optics=optics).raw[0]
+    sr_fn = StackReconstructor.create("wiener", "wiener", pattern=pattern, optics=optics)
+    sr, prov = sr_fn(raw)
+    assert sr.shape == (128, 128)
+    assert prov["backend"] == "wiener"
+    assert prov["normalization"] == {"method": "none (raw counts)"}
+    # No normalisation in between: the same as Wiener SIM called directly on the counts.
+    direct = WienerReconstructor(pattern, optics)(raw[None].astype(np.float32))[0, 0]
+    np.testing.assert_allclose(sr, direct, rtol=1e-5, atol=1e-3 * np.abs(direct).max())
