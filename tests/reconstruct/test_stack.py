@@ -98,7 +98,7 @@ def test_wrong_frame_count_names_the_problem(weights: Path) -> None:
 @pytest.mark.filterwarnings("ignore:angle .* SIM fit rejected")
 def test_wiener_path_works_on_raw_counts() -> None:
     from livesr.config import OpticsConfig, PatternConfig
-    from livesr.reconstruct._wiener import WienerReconstructor
+    from livesr.reconstruct import WienerReconstructor
     from livesr.simulate import simulate_sample
 
     optics, pattern = OpticsConfig(), PatternConfig.linear()
