@@ -1,1 +1,22 @@
-"""distributed (in progress)."""
+"""Reprocessing and evaluation at scale on Dask (the ``dask`` extra).
+
+`reprocess` reconstructs a run store's raw stacks on a Dask cluster (local threads, local
+processes, or a running scheduler), writing ``sr`` or a new ``sr_<model>`` image; it is
+idempotent and resumable through the store's done masks, and uses the same per-stack
+`livesr.reconstruct.StackReconstructor` as the live pipeline, so its SR equals the live SR.
+"""
+
+from ._cluster import SCHEDULERS, dask_client
+from ._recipe import Recipe, recipes_for_model, recipes_from_store, sr_name_for
+from ._reprocess import ReprocessResult, reprocess
+
+__all__ = [
+    "SCHEDULERS",
+    "Recipe",
+    "ReprocessResult",
+    "dask_client",
+    "recipes_for_model",
+    "recipes_from_store",
+    "reprocess",
+    "sr_name_for",
+]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._composite import CHANNEL_COLORS, auto_limits, composite, render_panels
 from ._feed import LiveStatus, PreviewFeed, PreviewFrame
+from ._live import PipelineTap, attach, display_available, with_preview
 from ._png import encode_png, write_png
 from ._snapshots import SnapshotWriter, snapshot_dir
 from ._store_watch import StoreWatcher
@@ -22,17 +23,21 @@ if TYPE_CHECKING:
 __all__ = [
     "CHANNEL_COLORS",
     "LiveStatus",
+    "PipelineTap",
     "PreviewFeed",
     "PreviewFrame",
     "PreviewWindow",
     "SnapshotWriter",
     "StoreWatcher",
+    "attach",
     "auto_limits",
     "composite",
+    "display_available",
     "encode_png",
     "ensure_app",
     "render_panels",
     "snapshot_dir",
+    "with_preview",
     "write_png",
 ]
 

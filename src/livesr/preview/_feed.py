@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import replace as _replace
 from typing import Any
@@ -126,6 +126,9 @@ class PreviewFeed:
         self._wf_is_stack: dict[int, bool] = {}
         self._times: deque[float] = deque(maxlen=1024)
         self._status = LiveStatus()
+        #: Optional callable returning the current backlog (stacks waiting); called by the
+        #: reader, so the status shows the backlog now rather than at the last SR frame.
+        self.backlog_source: Callable[[], int] | None = None
 
     # -- writers: called from pipeline threads; O(1), never raise into the caller ----------
     def push_sr(
@@ -139,7 +142,7 @@ class PreviewFeed:
             The SR frame; kept by reference, so the caller must not reuse its buffer.
         info : mapping, optional
             ``srFrameReady`` info; read keys: ``t``, ``c`` (channel index, overrides
-            `channel`), ``latency_s``, ``backlog``, ``skipped``.
+            `channel`), ``latency_ms`` (or ``latency_s``), ``backlog``, ``skipped``.
         channel : int
             Channel index when `info` has none.
         """
@@ -152,6 +155,8 @@ class PreviewFeed:
             s = self._status
             skipped = info.get("skipped")
             latency = info.get("latency_s")
+            if latency is None and info.get("latency_ms") is not None:
+                latency = float(info["latency_ms"]) / 1e3
             t = info.get("t")
             self._status = LiveStatus(
                 t=s.t if t is None else int(t),
@@ -202,9 +207,18 @@ class PreviewFeed:
         return self._version
 
     def status(self) -> LiveStatus:
-        """The current status with the SR rate evaluated now."""
+        """The current status with the SR rate (and backlog, if known) evaluated now."""
         with self._lock:
-            return _replace(self._status, sr_fps=self._fps_locked())
+            status = _replace(self._status, sr_fps=self._fps_locked())
+        return self._with_backlog(status)
+
+    def _with_backlog(self, status: LiveStatus) -> LiveStatus:
+        if self.backlog_source is None:
+            return status
+        try:
+            return _replace(status, backlog=int(self.backlog_source()))
+        except Exception:  # a finished pipeline may have dropped its queues
+            return status
 
     def _fps_locked(self) -> float:
         now = self._clock()
@@ -227,6 +241,7 @@ class PreviewFeed:
             wf = dict(self._wf)
             is_stack = dict(self._wf_is_stack)
             status = _replace(self._status, sr_fps=self._fps_locked())
+        status = self._with_backlog(status)
         wf_images = {
             c: (
                 np.asarray(img, np.float32).mean(axis=0)

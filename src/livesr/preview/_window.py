@@ -8,6 +8,7 @@ is capped and the acquisition thread never waits for the screen.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -109,6 +110,7 @@ class PreviewWindow(QtWidgets.QWidget):
         self._version = -1
         self._rgb: NDArray[np.uint8] | None = None
         self.redraws = 0
+        self._status_time = 0.0
 
         self._header = QtWidgets.QLabel("wide-field  |  SR")
         self._header.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
@@ -158,7 +160,13 @@ class PreviewWindow(QtWidgets.QWidget):
             self._poll()
         frame = self._feed.take(self._version)
         if frame is None:
+            now = time.monotonic()
+            if now - self._status_time > 0.5:
+                # No new frame: still let the rate decay and the backlog move on screen.
+                self._status.setText(self._feed.status().text())
+                self._status_time = now
             return False
+        self._status_time = time.monotonic()
         self._version = frame.version
         self._status.setText(frame.status.text())
         if any(c is not None for c in frame.sr) or any(c is not None for c in frame.wf):

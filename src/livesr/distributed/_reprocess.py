@@ -1,0 +1,342 @@
+"""`reprocess`: reconstruct a run store's raw stacks on Dask, resumably.
+
+Flow (client = this process)::
+
+    open store (r+) -> recipes per channel (the live run's, or --model's) -> probe one
+    reconstructor here (fail fast: frames per stack, scale, weights hash) -> choose the SR image
+    ("sr", or "sr_<model>" for another model) -> todo = raw stacks complete on disk and not
+    yet marked done -> Dask: one task per stack over the dask array of the raw chunks; each
+    task builds (once per worker thread) the reconstructor and writes its SR chunk -> client
+    marks finished stacks done (batched, and always on the way out)
+
+Because only finished chunks are marked done, an interrupted run (Ctrl-C, a killed job, a lost
+cluster) is resumed by running the same command again: it computes only what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from livesr._logger import logger
+
+from ._cluster import dask_client
+from ._recipe import (
+    Recipe,
+    cached_reconstructor,
+    recipes_for_model,
+    recipes_from_store,
+    sr_name_for,
+)
+
+if TYPE_CHECKING:
+    from distributed import Client
+    from livesr.io import SRStore
+
+__all__ = ["ReprocessResult", "reprocess"]
+
+ProgressCallback = Callable[[int, int], Any]
+
+
+@dataclass(frozen=True)
+class ReprocessResult:
+    """What a `reprocess` call did.
+
+    Attributes
+    ----------
+    store : Path
+    name : str
+        SR image written (``"sr"`` or ``"sr_<model>"``).
+    reconstructed : tuple of (t, c)
+        Stacks reconstructed by this call, in completion order.
+    already_done : int
+        Stacks that were done before and left alone.
+    failed : tuple of (t, c, error)
+        Stacks whose reconstruction raised (left undone; a rerun retries them).
+    seconds : float
+        Wall time of the reconstruction phase (cluster start-up excluded).
+    startup_s : float
+        Time to probe the model and start or reach the cluster.
+    n_workers : int
+        Dask workers that took part.
+    """
+
+    store: Path
+    name: str
+    reconstructed: tuple[tuple[int, int], ...] = ()
+    already_done: int = 0
+    failed: tuple[tuple[int, int, str], ...] = ()
+    seconds: float = 0.0
+    startup_s: float = 0.0
+    n_workers: int = 0
+    models: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def stacks_per_s(self) -> float:
+        """Reconstruction throughput of this call."""
+        return len(self.reconstructed) / self.seconds if self.seconds > 0 else 0.0
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.store} -> {self.name}: {len(self.reconstructed)} stacks reconstructed "
+            f"({self.stacks_per_s:.2f} stacks/s on {self.n_workers} workers), "
+            f"{self.already_done} already done"
+        )
+        if self.failed:
+            t, c, err = self.failed[0]
+            text += f", {len(self.failed)} FAILED (first: t={t} c={c}: {err})"
+        return text
+
+
+def _reconstruct_stack(
+    block: NDArray[np.uint16], recipe: Recipe, path: str, name: str, t: int, c: int
+) -> dict[str, Any]:
+    """Worker task: raw stack block (1, 1, F, Y, X) -> SR chunk (t, c) on disk; provenance."""
+    from livesr.io import write_sr_frame
+
+    rec = cached_reconstructor(recipe)
+    stack = np.asarray(block)[0, 0]
+    sr, provenance = rec(stack, raw_frames=[[t, c, i] for i in range(stack.shape[0])])
+    write_sr_frame(path, name, t, c, sr)
+    provenance.pop("raw_frames", None)  # per-stack detail; the store maps sr[t, c] to raw[t, c]
+    return provenance
+
+
+def _probe(recipe: Recipe, n_patterns: int) -> tuple[int, str | None, str]:
+    """Build one reconstructor here: scale, weights hash, name; clear errors before Dask."""
+    rec = recipe.build()
+    try:
+        info = rec.reconstructor.info
+    finally:
+        rec.close()
+    if info.in_frames != n_patterns:
+        raise ValueError(
+            f"model {info.name!r} takes {info.in_frames} frames per stack but this run has "
+            f"{n_patterns}: choose a model trained for this pattern"
+        )
+    return info.scale, info.weights_sha256, info.name
+
+
+def _recorded_hashes(store: SRStore, name: str) -> set[str | None]:
+    images = store.info.get("sr_images", {})
+    prov = images.get(name, {}).get("provenance", {})
+    hashes = {p.get("weights_sha256") for p in prov.values() if isinstance(p, dict)}
+    if name == "sr":
+        used = store.info.get("reconstructors") or {}
+        hashes |= {r.get("weights_sha256") for r in used.values() if isinstance(r, dict)}
+    return hashes
+
+
+def _progress_reporter(progress: bool | ProgressCallback, total: int) -> tuple[Any, Any]:
+    """(callback, closer) for `progress`: a rich bar on stderr, a user callback, or nothing."""
+    if callable(progress):
+        return progress, None
+    if not progress:
+        return None, None
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(
+        TextColumn("reprocess"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+    task = bar.add_task("stacks", total=total, rate="")
+    start = time.perf_counter()
+    bar.start()
+
+    def update(done: int, total: int) -> None:
+        rate = done / max(time.perf_counter() - start, 1e-9)
+        bar.update(task, completed=done, rate=f"{rate:.2f} stacks/s")
+
+    return update, bar.stop
+
+
+def reprocess(
+    store: str | Path,
+    model: str | Path | None = None,
+    *,
+    name: str | None = None,
+    backend: str = "auto",
+    device: str = "auto",
+    precision: str = "fp32",
+    tile_size: int | None = None,
+    tile_overlap: int = 32,
+    scheduler: str | Client = "local",
+    n_workers: int | None = None,
+    redo: bool = False,
+    progress: bool | ProgressCallback = False,
+    flush_interval_s: float = 1.0,
+) -> ReprocessResult:
+    """Reconstruct every raw stack of a run store that has no SR yet, on Dask.
+
+    Parameters
+    ----------
+    store : str or Path
+        A run store (``livesr demo``/``acquire`` output), finished or left by a crashed run.
+    model : str or Path, optional
+        None: the model, backend and settings the live run used, written into ``sr`` (this
+        completes a run; the result equals the live SR). Otherwise a bundled weights name, a
+        ``.safetensors`` path or ``"wiener"``, written into ``sr_<model>`` unless it is the
+        run's own model.
+    name : str, optional
+        SR image to write (``"sr"`` or ``"sr_<something>"``); overrides the choice above.
+    backend, device, precision, tile_size, tile_overlap
+        Backend settings for `model` (ignored when `model` is None: the run's are used).
+    scheduler : str or Client
+        ``"local"`` (threads of this process), ``"processes"`` (local worker processes), a
+        scheduler address, or a ``distributed.Client``. See `dask_client`.
+    n_workers : int, optional
+        Local workers (default: CPU count).
+    redo : bool
+        Reconstruct stacks that are already done, too.
+    progress : bool or callable (done, total)
+        A progress bar on stderr (True) or a callback on this thread after each stack.
+    flush_interval_s : float
+        How often finished stacks are marked done in the store.
+
+    Returns
+    -------
+    ReprocessResult
+
+    Raises
+    ------
+    ValueError
+        The model does not fit the run, or `name` holds another model's SR.
+    ImportError
+        Dask is not installed (``pip install 'livesr[dask]'``).
+    """
+    from livesr.io import mark_sr_done, open_store, prepare_sr, raw_stacks
+
+    t_start = time.perf_counter()
+    path = Path(store)
+    sr_store = open_store(path, mode="r+")
+    if model is None:
+        recipes = recipes_from_store(sr_store)
+    else:
+        recipes = recipes_for_model(
+            sr_store, model, backend=backend, device=device, precision=precision,
+            tile_size=tile_size, tile_overlap=tile_overlap,
+        )  # fmt: skip
+    scale, weights, model_name = _probe(next(iter(recipes.values())), sr_store.n_patterns)
+    if name is None:
+        in_sr = _recorded_hashes(sr_store, "sr") - {None}
+        sr_empty = not in_sr and not sr_store.sr_done("sr").any()
+        same = model is None or sr_empty or (weights is not None and in_sr == {weights})
+        name = "sr" if same else sr_name_for(model if model is not None else model_name)
+    elif name != "sr" and not name.startswith("sr_"):
+        raise ValueError(f"SR image names are 'sr' or start with 'sr_', got {name!r}")
+    recorded = {h for h in _recorded_hashes(sr_store, name) if h is not None}
+    if recorded and weights not in recorded:
+        raise ValueError(
+            f"{name!r} in {path} holds SR of other weights ({min(recorded)[:12]}...); "
+            f"model {model_name!r} would mix models in one image: pass another --name "
+            "(or omit it to get a new sr_<model> image)"
+        )
+    prepare_sr(sr_store, name, scale)
+
+    raw_done = sr_store.raw_done()
+    done = sr_store.sr_done(name)
+    todo_mask = raw_done.copy()
+    if not redo:
+        todo_mask[: done.shape[0]] &= ~done[: raw_done.shape[0]]
+    channels = np.zeros(todo_mask.shape[1], bool)
+    channels[list(recipes)] = True
+    todo_mask &= channels[None, :]
+    todo = [(int(t), int(c)) for t, c in zip(*np.nonzero(todo_mask), strict=True)]
+    already = int((raw_done & channels[None, :]).sum()) - len(todo)
+    result = ReprocessResult(path, name, already_done=already, models={
+        c: r.model for c, r in recipes.items()
+    })  # fmt: skip
+    if not todo:
+        logger.info("%s: nothing to reprocess in %r", path, name)
+        return replace(result, startup_s=time.perf_counter() - t_start)
+
+    local_threads = isinstance(scheduler, str) and scheduler == "local"
+    workers = n_workers or os.cpu_count() or 1
+    if local_threads:
+        # Worker threads share this process: split the cores between them instead of every
+        # worker's backend using all of them.
+        per = max(1, (os.cpu_count() or 1) // workers)
+        recipes = {c: replace(r, threads=per) for c, r in recipes.items()}
+
+    with dask_client(scheduler, n_workers=n_workers) as typed_client:
+        import dask
+
+        import distributed
+
+        # dask is only partly typed: treat its API as Any.
+        client: Any = typed_client
+        delayed: Any = getattr(dask, "delayed")  # noqa: B009 (not re-exported for mypy)
+        as_completed: Any = distributed.as_completed
+
+        n_active = len(client.nthreads())
+        blocks = cast("Any", raw_stacks(path)).to_delayed()
+        token = uuid.uuid4().hex[:8]
+        task = delayed(_reconstruct_stack, pure=False)
+        tasks = [
+            task(blocks[t, c, 0, 0, 0], recipes[c], str(path), name, t, c,
+                 dask_key_name=f"livesr-reprocess-{token}-{t}-{c}")
+            for t, c in todo
+        ]  # fmt: skip
+        t0 = time.perf_counter()
+        futures = client.compute(tasks)
+        key_of = {f.key: tc for f, tc in zip(futures, todo, strict=True)}
+        finished: list[tuple[int, int]] = []
+        failed: list[tuple[int, int, str]] = []
+        pending: list[tuple[int, int]] = []
+        provenance: dict[int, dict[str, Any]] = {}
+        report, close_bar = _progress_reporter(progress, len(todo))
+        last_flush = time.monotonic()
+        try:
+            for future in as_completed(futures):
+                t, c = key_of[future.key]
+                try:
+                    provenance[c] = future.result()
+                except Exception as exc:
+                    logger.error("reprocessing stack t=%d c=%d failed: %r", t, c, exc)
+                    failed.append((t, c, f"{type(exc).__name__}: {exc}"))
+                else:
+                    pending.append((t, c))
+                    finished.append((t, c))
+                future.release()
+                if time.monotonic() - last_flush >= flush_interval_s:
+                    mark_sr_done(sr_store, name, pending, provenance)
+                    pending, provenance = [], {}
+                    last_flush = time.monotonic()
+                if report is not None:
+                    report(len(finished) + len(failed), len(todo))
+        finally:
+            # Whatever happens (Ctrl-C, a lost cluster), what is on disk gets marked done.
+            mark_sr_done(sr_store, name, pending, provenance)
+            client.cancel(futures)
+            if close_bar is not None:
+                close_bar()
+        seconds = time.perf_counter() - t0
+    result = replace(
+        result,
+        reconstructed=tuple(finished),
+        failed=tuple(failed),
+        seconds=seconds,
+        startup_s=t0 - t_start,
+        n_workers=n_active,
+    )
+    logger.info("%s", result)
+    return result

@@ -1,0 +1,141 @@
+"""The run store seen by Dask: raw stacks as a dask array, SR frames written chunk by chunk.
+
+`livesr.distributed` reprocesses a store on a Dask cluster. The workers read raw stacks through
+a dask array over the zarr chunks and each writes its SR frame straight into its own chunk of
+the SR array (one chunk per (t, c), so workers never share a chunk). The small ``*_done`` masks
+and the provenance attributes are shared by all frames, so only the client writes them
+(:func:`mark_sr_done`), after each frame's chunk is on disk: a crash between the two leaves a
+frame undone, to be recomputed, never a frame marked done that is not there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._store import SRStore
+
+if TYPE_CHECKING:
+    import dask.array
+
+__all__ = ["mark_sr_done", "prepare_sr", "raw_stacks", "write_sr_frame"]
+
+
+def raw_stacks(path: str | Path) -> dask.array.Array:
+    """The raw array of a run store as a dask array with one chunk per SIM stack.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``*.zarr`` run store.
+
+    Returns
+    -------
+    dask.array.Array, uint16, shape (T, C, F, Y, X), chunks (1, 1, F, Y, X)
+        Lazy; reading chunk (t, c) reads the F frame chunks of stack (t, c).
+    """
+    import dask.array
+
+    # dask is only partly typed: treat its API as Any.
+    da: Any = dask.array
+    arr = da.from_zarr(str(Path(path)), component="raw")
+    stacks: dask.array.Array = arr.rechunk((1, 1, *arr.shape[2:]))
+    return stacks
+
+
+def prepare_sr(store: SRStore, name: str, scale: int | None = None) -> None:
+    """Make SR image `name` and its done mask exist and cover every raw time point.
+
+    Call on the client before workers write, so no worker ever resizes an array (a resize
+    rewrites metadata that other workers read).
+
+    Parameters
+    ----------
+    store : SRStore
+        Opened with ``mode="r+"``.
+    name : str
+        ``"sr"`` or ``"sr_<model>"``.
+    scale : int, optional
+        SR pixels per raw pixel of a new image; the run's scale when None.
+    """
+    store.add_sr(name, scale)
+    n_t = store.n_timepoints
+    for array in (store.sr_array(name), _mask(store, name)):
+        if array.shape[0] < n_t:
+            array.resize((n_t, *array.shape[1:]))
+
+
+def _mask(store: SRStore, name: str) -> Any:
+    """The bool (T, C) done mask of SR image `name`."""
+    return store.group[f"{name}_done"]
+
+
+def write_sr_frame(path: str | Path, name: str, t: int, c: int, image: NDArray[Any]) -> None:
+    """Write SR frame (t, c) of image `name` without touching the done mask (worker side).
+
+    Parameters
+    ----------
+    path : str or Path
+        The run store.
+    name : str
+        SR image name (``"sr"`` or ``"sr_<model>"``), prepared with :func:`prepare_sr`.
+    t, c : int
+        Time point and channel index.
+    image : ndarray, float32, shape (sY, sX)
+        The frame; its shape must match the SR image.
+
+    Notes
+    -----
+    Safe from many processes at once: every (t, c) is its own chunk.
+    """
+    import zarr
+
+    # Opened per frame (about a millisecond): a cached handle would keep a stale shape after
+    # the client grows the array for a store that is still being acquired.
+    array = zarr.open_array(str(Path(path) / name / "0"), mode="r+")
+    if image.shape != tuple(array.shape[2:]):
+        raise ValueError(
+            f"SR frame of shape {image.shape} does not fit {name!r} frames {array.shape[2:]}: "
+            "the model's scale differs from this SR image's; write it under another name"
+        )
+    array[t, c] = np.asarray(image, np.float32)
+
+
+def mark_sr_done(
+    store: SRStore,
+    name: str,
+    keys: Iterable[tuple[int, int]],
+    provenance: Mapping[int, Mapping[str, Any]] | None = None,
+) -> None:
+    """Mark SR frames (t, c) of `name` done and record their provenance (client side).
+
+    Parameters
+    ----------
+    store : SRStore
+        Opened with ``mode="r+"``; the one writer of the masks and attributes.
+    name : str
+        SR image name.
+    keys : iterable of (t, c)
+        Frames whose chunks are written.
+    provenance : mapping of channel index -> dict, optional
+        How the frames of each channel were made (model, weights hash, backend, ...).
+    """
+    keys = list(keys)
+    if keys:
+        mask = _mask(store, name)
+        done = np.asarray(mask[:], dtype=bool)
+        ts, cs = np.asarray(keys, dtype=int).T
+        done[ts, cs] = True
+        mask[:] = done
+    if provenance:
+        info = store.info
+        images = info["sr_images"]
+        entry = images.setdefault(name, {"scale": info["scale"], "provenance": {}})
+        for c, prov in provenance.items():
+            entry["provenance"][store.channels[c]] = json.loads(json.dumps(prov, default=str))
+        store._update_info(sr_images=images)

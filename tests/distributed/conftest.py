@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("distributed")
+
+from livesr.config import ModelConfig  # noqa: E402
+from livesr.io import SRStore  # noqa: E402
+from livesr.models import build_model, save_weights  # noqa: E402
+from livesr.reconstruct import StackReconstructor  # noqa: E402
+from livesr.simulate import simulate_sample  # noqa: E402
+
+TINY = ModelConfig(
+    in_frames=9,
+    scale=2,
+    options={"groups": 1, "blocks": 1, "width": 8, "reduction": 4, "size_psc": 16},
+)
+T, SIZE = 4, 32
+CHANNELS = ("488", "561")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("LIVESR_BACKEND", raising=False)
+    monkeypatch.setenv("LIVESR_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def make_weights(path: Path, seed: int) -> Path:
+    torch.manual_seed(seed)
+    save_weights(build_model(TINY), path)
+    return path
+
+
+@pytest.fixture
+def weights(tmp_path: Path) -> Path:
+    return make_weights(tmp_path / "tiny-dfcan.safetensors", 0)
+
+
+@pytest.fixture
+def other_weights(tmp_path: Path) -> Path:
+    return make_weights(tmp_path / "tiny-dfcan-b.safetensors", 1)
+
+
+def _write_raw_run(path: Path) -> SRStore:
+    """A two-colour run store with every raw frame on disk and no SR yet."""
+    store = SRStore.create(
+        path, channels=CHANNELS, n_patterns=9, frame_shape=(SIZE, SIZE), scale=2, n_timepoints=T
+    )
+    for c, structure in enumerate(("microtubules", "ccps")):
+        sample = simulate_sample(structure, size=SIZE, photons=200, timepoints=T, seed=c)
+        for t in range(T):
+            for f in range(9):
+                store.write_raw_frame(t, c, f, sample.raw[t, f])
+            store.write_wf(t, c, sample.raw[t].mean(axis=0).astype(np.float32))
+    return store
+
+
+def _reconstruct_live(store: SRStore, weights: Path, keys: list[tuple[int, int]]) -> None:
+    """What the live pipeline's inference worker does for stacks `keys`."""
+    rec = StackReconstructor.create(weights, "torch")
+    info = rec.reconstructor.info
+    reconstructors = {
+        ch: {"name": info.name, "backend": info.backend, "in_frames": 9, "scale": 2,
+             "weights_sha256": info.weights_sha256}
+        for ch in CHANNELS
+    }  # fmt: skip
+    store.set_status("finished", reconstructors=reconstructors)
+    for t, c in keys:
+        raw_frames = [[t, c, i] for i in range(9)]
+        sr, prov = rec(store.read_stack(t, c), raw_frames=raw_frames)
+        store.write_sr(t, c, sr, provenance={k: v for k, v in prov.items() if k != "raw_frames"})
+    rec.close()
+
+
+@pytest.fixture
+def write_raw_run() -> Callable[[Path], SRStore]:
+    return _write_raw_run
+
+
+@pytest.fixture
+def reconstruct_live() -> Callable[[SRStore, Path, list[tuple[int, int]]], None]:
+    return _reconstruct_live
