@@ -103,9 +103,11 @@ def simulate(
     raw, gt, wf, params = sample
     t, f = raw.shape[:2]
     axes = "TCYX" if t > 1 else "CYX"
-    tifffile.imwrite(out / "raw.tif", raw if t > 1 else raw[0], metadata={"axes": axes})
-    tifffile.imwrite(out / "gt.tif", gt if t > 1 else gt[0])
-    tifffile.imwrite(out / "wf.tif", wf if t > 1 else wf[0])
+    # Grey pages, one per plane: what ImageJ, napari and livesr.io.read_stack expect.
+    tif = {"photometric": "minisblack"}
+    tifffile.imwrite(out / "raw.tif", raw if t > 1 else raw[0], metadata={"axes": axes}, **tif)
+    tifffile.imwrite(out / "gt.tif", gt if t > 1 else gt[0], **tif)
+    tifffile.imwrite(out / "wf.tif", wf if t > 1 else wf[0], **tif)
     params["files"] = {
         "raw.tif": f"uint16 {list(raw.shape if t > 1 else raw.shape[1:])}, frames angle-major",
         "gt.tif": f"float32 {list(gt.shape if t > 1 else gt.shape[1:])}",

@@ -71,9 +71,14 @@ class _Filaments:
         motion: _Motion,
     ) -> None:
         fy, fx = field
-        self.start = np.stack([rng.uniform(-1, fy + 1, count), rng.uniform(-1, fx + 1, count)], 1)
+        # Each filament passes near a random point of the field (long ones cross it).
+        through = np.stack([rng.uniform(-1, fy + 1, count), rng.uniform(-1, fx + 1, count)], 1)
         self.theta0 = rng.uniform(0, 2 * math.pi, count)
         self.length = rng.uniform(*length, count)
+        back = self.length * rng.uniform(0.2, 0.8, count)
+        self.start = through - back[:, None] * np.stack(
+            [np.sin(self.theta0), np.cos(self.theta0)], 1
+        )
         self.mass = rng.uniform(0.7, 1.3, count)
         n_modes = 3
         self.amp = curvature * rng.uniform(0.3, 1.0, (count, n_modes)) / np.arange(1, n_modes + 1)
@@ -109,7 +114,7 @@ def _microtubules(
     fil = _Filaments(
         rng,
         field,
-        count=max(3, int(area / 25)),
+        count=max(3, int(area / 8)),
         length=(8.0, 30.0),
         sigma=0.0125,
         curvature=0.08,
@@ -125,7 +130,7 @@ def _f_actin(rng: np.random.Generator, field: tuple[float, float]) -> Callable[[
     mesh = _Filaments(
         rng,
         field,
-        count=max(5, int(area / 2.5)),
+        count=max(5, int(area / 1.2)),
         length=(0.5, 5.0),
         sigma=0.0125,
         curvature=0.01,
@@ -146,7 +151,7 @@ def _f_actin(rng: np.random.Generator, field: tuple[float, float]) -> Callable[[
             off = normal * (j * rng.uniform(0.04, 0.08))
             a = centre + off - half * direction
             b = centre + off + half * direction
-            bundle_lines.append((a, b, float(rng.uniform(1.0, 2.0))))
+            bundle_lines.append((a, b, float(rng.uniform(0.6, 1.2))))
     phase = rng.uniform(0, 2 * math.pi, len(bundle_lines))
 
     def points(t: float) -> Points:
