@@ -38,7 +38,8 @@ def write_preview(path: Path, wf: np.ndarray, gt: np.ndarray, title: str) -> Non
 
     def _stretch(img: np.ndarray) -> np.ndarray:
         lo, hi = np.percentile(img, (0.5, 99.8))
-        return np.clip((img - lo) / max(hi - lo, 1e-12), 0, 1)
+        stretched: np.ndarray = np.clip((img - lo) / max(hi - lo, 1e-12), 0, 1)
+        return stretched
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 5.3), constrained_layout=True)
     names = ("wide-field", "ground truth (SIM passband)")
@@ -104,10 +105,12 @@ def simulate(
     t, f = raw.shape[:2]
     axes = "TCYX" if t > 1 else "CYX"
     # Grey pages, one per plane: what ImageJ, napari and livesr.io.read_stack expect.
-    tif = {"photometric": "minisblack"}
-    tifffile.imwrite(out / "raw.tif", raw if t > 1 else raw[0], metadata={"axes": axes}, **tif)
-    tifffile.imwrite(out / "gt.tif", gt if t > 1 else gt[0], **tif)
-    tifffile.imwrite(out / "wf.tif", wf if t > 1 else wf[0], **tif)
+    grey = "minisblack"
+    tifffile.imwrite(
+        out / "raw.tif", raw if t > 1 else raw[0], metadata={"axes": axes}, photometric=grey
+    )
+    tifffile.imwrite(out / "gt.tif", gt if t > 1 else gt[0], photometric=grey)
+    tifffile.imwrite(out / "wf.tif", wf if t > 1 else wf[0], photometric=grey)
     params["files"] = {
         "raw.tif": f"uint16 {list(raw.shape if t > 1 else raw.shape[1:])}, frames angle-major",
         "gt.tif": f"float32 {list(gt.shape if t > 1 else gt.shape[1:])}",
