@@ -1,0 +1,97 @@
+"""``livesr preview``: watch a finished or growing run store (window or headless PNGs)."""
+
+# typer reads annotations at runtime, so no `from __future__ import annotations` here.
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ._app import app
+
+
+@app.command()
+def preview(
+    store: Annotated[Path, typer.Argument(help="Run store (*.zarr), finished or growing.")],
+    sr: Annotated[str, typer.Option(help="SR image to show: sr or sr_<model>.")] = "sr",
+    headless: Annotated[
+        bool, typer.Option(help="No window: write composite PNG snapshots next to the store.")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option(min=0.1, help="Seconds between headless snapshots.")
+    ] = 10.0,
+    out: Annotated[
+        Optional[Path], typer.Option(help="Snapshot folder (default: <run>.preview/).")
+    ] = None,
+    once: Annotated[bool, typer.Option(help="Headless: write one snapshot and exit.")] = False,
+    ndv: Annotated[
+        bool, typer.Option(help="Open the SR image in ndv (needs OpenGL) instead.")
+    ] = False,
+) -> None:
+    """Show the newest wide-field and SR images of a run, following it while it grows."""
+    from livesr.preview import PreviewFeed, SnapshotWriter, StoreWatcher, snapshot_dir
+
+    if not store.exists():
+        raise typer.BadParameter(f"no run store at {store}", param_hint="STORE")
+    feed = PreviewFeed()
+    try:
+        watcher = StoreWatcher(store, feed, sr_name=sr, poll_interval_s=min(interval, 1.0))
+    except (KeyError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+    if ndv:
+        _open_in_ndv(store, sr)
+        return
+    if headless:
+        folder = out or snapshot_dir(store)
+        writer = SnapshotWriter(feed, folder, interval_s=interval)
+        typer.echo(f"writing snapshots of {store} to {folder} every {interval:g} s (Ctrl-C stops)")
+        try:
+            while True:
+                watcher.poll(force=True)
+                path = writer.write_now()
+                if path is not None:
+                    typer.echo(f"  {feed.status().text()} -> {path}")
+                if once or feed.status().finished:
+                    break
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            pass
+        return
+
+    from livesr.preview import PreviewWindow, display_available, ensure_app
+
+    if not display_available():
+        typer.echo(
+            "error: no display or Qt binding here; use --headless for PNG snapshots, or "
+            "pip install 'livesr[viewer]'",
+            err=True,
+        )
+        raise typer.Exit(2)
+    app_ = ensure_app()
+
+    def poll() -> None:
+        if watcher.poll():
+            window.set_time_range(watcher.n_timepoints)  # the run may have grown
+
+    window = PreviewWindow(
+        feed, title=f"livesr preview: {store.name}", poll=poll, seek=watcher.show
+    )
+    watcher.poll(force=True)
+    window.set_time_range(watcher.n_timepoints)
+    window.show()
+    app_.exec()
+
+
+def _open_in_ndv(store: Path, sr: str) -> None:
+    """Ndv's viewer on the SR image (t, c, y, x): channel composite, LUTs, a time slider."""
+    try:
+        import ndv
+    except ImportError:
+        typer.echo("error: ndv is not installed: pip install 'livesr[viewer]'", err=True)
+        raise typer.Exit(2) from None
+    from livesr.io import open_store
+
+    array = open_store(store).sr_array(sr)
+    ndv.imshow(array, channel_axis=1, channel_mode="composite")

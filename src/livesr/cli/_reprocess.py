@@ -1,0 +1,67 @@
+"""``livesr reprocess``: reconstruct a run store's raw stacks on Dask (resumable)."""
+
+# typer reads annotations at runtime, so no `from __future__ import annotations` here.
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ._app import app
+
+
+@app.command()
+def reprocess(
+    store: Annotated[Path, typer.Argument(help="Run store (*.zarr) to reprocess.")],
+    model: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Bundled weights name, .safetensors path or 'wiener'. Default: the model the "
+            "live run used (completes its sr image)."
+        ),
+    ] = None,
+    name: Annotated[
+        Optional[str],
+        typer.Option(
+            help="SR image to write (sr or sr_<something>). Default: sr for the "
+            "run's own model, sr_<model> for another."
+        ),
+    ] = None,
+    backend: Annotated[
+        str, typer.Option(help="Backend for --model: auto, torch, onnxruntime, tensorrt.")
+    ] = "auto",
+    scheduler: Annotated[
+        str,
+        typer.Option(
+            help="local (worker threads here), processes (local worker processes), or a "
+            "scheduler address such as tcp://10.0.0.5:8786."
+        ),
+    ] = "local",
+    workers: Annotated[
+        Optional[int], typer.Option(min=1, help="Local workers (default: CPU count).")
+    ] = None,
+    redo: Annotated[bool, typer.Option(help="Also redo stacks that are already done.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Reconstruct every raw stack without SR, on Dask; rerun to resume after an interrupt."""
+    from livesr.distributed import reprocess as run_reprocess
+
+    if not store.exists():
+        raise typer.BadParameter(f"no run store at {store}", param_hint="STORE")
+    try:
+        result = run_reprocess(
+            store, model, name=name, backend=backend, scheduler=scheduler,
+            n_workers=workers, redo=redo, progress=progress,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        typer.echo(
+            "interrupted: the finished stacks are saved and marked done; run the same command "
+            "again to complete the rest",
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(str(result))
+    if result.failed:
+        raise typer.Exit(1)
