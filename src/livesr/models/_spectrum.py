@@ -24,6 +24,9 @@ per (size, device, dtype); they enter exported graphs as constants.
 from __future__ import annotations
 
 import functools
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,7 +35,13 @@ import torch
 from numpy.typing import NDArray
 from torch import nn
 
-__all__ = ["SPECTRUM_MODES", "SpectralMagnitude", "SpectrumMode", "legacy_resize_matrix"]
+__all__ = [
+    "SPECTRUM_MODES",
+    "SpectralMagnitude",
+    "SpectrumMode",
+    "dynamic_spectrum",
+    "legacy_resize_matrix",
+]
 
 SpectrumMode = Literal["fft", "dft", "tiled"]
 SPECTRUM_MODES: tuple[str, ...] = ("fft", "dft", "tiled")
@@ -121,6 +130,37 @@ def _constant(
     return tensor
 
 
+def _magnitude_power(re: torch.Tensor, im: torch.Tensor, gamma: float) -> torch.Tensor:
+    # The tiny term keeps the gradient finite where the spectrum is exactly zero; it is
+    # (1e-8)^2, far below the fp32 resolution of any non-zero magnitude.
+    mag = torch.sqrt(re * re + im * im + 1e-16)
+    return torch.pow(mag + 1e-8, gamma)
+
+
+def _dynamic_axis(
+    n: torch.Tensor, size_psc: int | None, dtype: torch.dtype, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Cos rows, sin rows and resize matrix of one axis of (traced) length ``n``."""
+    samples = torch.arange(n, device=device)  # type: ignore[call-overload]  # traced 0-d end
+    if size_psc is None:
+        rows = samples
+        interp = None
+    else:
+        dst = (
+            torch.arange(size_psc, device=device) * n
+        )  # integer legacy sampling: src = dst * N / P
+        i0 = torch.div(dst, size_psc, rounding_mode="floor")
+        frac = (dst - i0 * size_psc).to(dtype) / size_psc
+        i1 = torch.minimum(i0 + 1, n - 1)
+        rows = torch.cat([i0, i1])
+        eye = torch.eye(size_psc, dtype=dtype, device=device)
+        interp = torch.cat([eye * (1.0 - frac)[:, None], eye * frac[:, None]], dim=1)
+    freqs = torch.remainder(rows + torch.div(n, 2, rounding_mode="floor"), n)
+    phase = torch.remainder(freqs[:, None] * samples[None, :], n)  # exact integer phase
+    angle = phase.to(dtype) * (2.0 * math.pi) / n.to(dtype)
+    return torch.cos(angle), torch.sin(angle), interp
+
+
 class SpectralMagnitude(nn.Module):
     """``resize(fftshift((|FFT2(x)| + 1e-8) ** gamma))``, the input of the FCA convolution.
 
@@ -152,6 +192,8 @@ class SpectralMagnitude(nn.Module):
         self.gamma = float(gamma)
         self.mode: SpectrumMode = mode
         self.size_psc = size_psc
+        # Set by `dynamic_spectrum` while exporting graphs with free frame sizes.
+        self.dynamic_shapes = False
 
     def extra_repr(self) -> str:
         return f"gamma={self.gamma}, mode={self.mode!r}, size_psc={self.size_psc}"
@@ -159,16 +201,19 @@ class SpectralMagnitude(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4:
             raise ValueError(f"expected (B, C, H, W) features, got shape {tuple(x.shape)}")
+        if self.dynamic_shapes and self.mode != "fft":
+            return self._dynamic(x)
+        # Python ints: frame sizes are frozen into constants (one graph per camera ROI).
         height, width = int(x.shape[-2]), int(x.shape[-1])
         if self.mode == "fft":
             return self._fft(x, height, width)
         plan_h = _axis_plan(height, self.size_psc, self.mode)
         plan_w = _axis_plan(width, self.size_psc, self.mode)
-        batch, channels = int(x.shape[0]), int(x.shape[1])
         if plan_h.fold:
-            x = x.reshape(batch, channels, height // plan_h.fold, plan_h.fold, width).sum(2)
+            x = x.reshape(x.shape[0], x.shape[1], height // plan_h.fold, plan_h.fold, width)
+            x = x.sum(2)
         if plan_w.fold:
-            x = x.reshape(batch, channels, x.shape[-2], width // plan_w.fold, plan_w.fold)
+            x = x.reshape(x.shape[0], x.shape[1], x.shape[2], width // plan_w.fold, plan_w.fold)
             x = x.sum(3)
         key_h = ("dft", "h", height, self.size_psc, self.mode)
         key_w = ("dft", "w", width, self.size_psc, self.mode)
@@ -178,11 +223,24 @@ class SpectralMagnitude(nn.Module):
         z = torch.matmul(gh, torch.matmul(x, gw))  # [[C A, C B], [S A, S B]]
         re = z[..., :nh, :nw] - z[..., nh:, nw:]
         im = z[..., :nh, nw:] + z[..., nh:, :nw]
-        # The tiny term keeps the gradient finite where the spectrum is exactly zero; it is
-        # (1e-8)^2, far below fp32 resolution of any non-zero magnitude.
-        mag = torch.sqrt(re * re + im * im + 1e-16)
-        spec = torch.pow(mag + 1e-8, self.gamma)
+        spec = _magnitude_power(re, im, self.gamma)
         return self._resize(spec, plan_h.interp, plan_w.interp, key_h, key_w)
+
+    def _dynamic(self, x: torch.Tensor) -> torch.Tensor:
+        # Shape-generic graph: the DFT and resize matrices are computed from the input shape
+        # with integer arithmetic (Shape, Range, Div, Mod, Cos, Sin: all in TensorRT's ONNX
+        # parser), and only the 2 * size_psc rows the resize reads are transformed.
+        shape = torch._shape_as_tensor(x)
+        cos_h, sin_h, interp_h = _dynamic_axis(shape[-2], self.size_psc, x.dtype, x.device)
+        cos_w, sin_w, interp_w = _dynamic_axis(shape[-1], self.size_psc, x.dtype, x.device)
+        a = torch.matmul(x, cos_w.transpose(0, 1))
+        b = torch.matmul(x, sin_w.transpose(0, 1))
+        re = torch.matmul(cos_h, a) - torch.matmul(sin_h, b)
+        im = torch.matmul(cos_h, b) + torch.matmul(sin_h, a)
+        spec = _magnitude_power(re, im, self.gamma)
+        if interp_h is not None and interp_w is not None:
+            spec = torch.matmul(torch.matmul(interp_h, spec), interp_w.transpose(0, 1))
+        return spec
 
     def _fft(self, x: torch.Tensor, height: int, width: int) -> torch.Tensor:
         spec = torch.pow(torch.abs(torch.fft.fft2(x)) + 1e-8, self.gamma)
@@ -207,3 +265,20 @@ class SpectralMagnitude(nn.Module):
         if interp_w is not None:
             spec = torch.matmul(spec, _constant(("interp", *key_w), interp_w.T, spec))
         return spec
+
+
+@contextmanager
+def dynamic_spectrum(model: nn.Module) -> Iterator[None]:
+    """Let every `SpectralMagnitude` in ``model`` build its matrices from the input shape.
+
+    For exporting graphs with free frame sizes; the previous setting is restored on exit.
+    """
+    modules = [m for m in model.modules() if isinstance(m, SpectralMagnitude)]
+    before = [m.dynamic_shapes for m in modules]
+    for module in modules:
+        module.dynamic_shapes = True
+    try:
+        yield
+    finally:
+        for module, flag in zip(modules, before, strict=True):
+            module.dynamic_shapes = flag

@@ -3,6 +3,7 @@
 from ._bands import RadialOTF
 from ._engine_cache import EngineKey, cache_dir
 from ._estimate import AngleFit, SIMFitWarning, SIMParameters, estimate_parameters
+from ._export import TENSORRT_ONNX_OPS, check_tensorrt_ops, export_onnx, onnx_op_types
 from ._factory import LoadedModel, available_backends, create_reconstructor, load_model
 from ._normalize import NormalizationStats, PercentileNormalizer
 from ._onnxruntime import OnnxRuntimeReconstructor
@@ -15,6 +16,7 @@ from ._torch import TorchReconstructor
 from ._wiener import WienerReconstructor
 
 __all__ = [
+    "TENSORRT_ONNX_OPS",
     "AngleFit",
     "BackendUnavailableError",
     "EngineKey",
@@ -34,10 +36,13 @@ __all__ = [
     "WienerReconstructor",
     "available_backends",
     "cache_dir",
+    "check_tensorrt_ops",
     "create_reconstructor",
     "estimate_parameters",
+    "export_onnx",
     "fourier_upsample",
     "load_model",
+    "onnx_op_types",
     "richardson_lucy",
     "tiled_apply",
     "widefield",
