@@ -112,7 +112,7 @@ def separation_matrix(
             "the phase steps cannot separate the bands (two phases coincide or a modulation "
             "is zero): check n_phases and the estimated parameters"
         )
-    inverse: NDArray[np.complex128] = np.linalg.pinv(mixing)
+    inverse: NDArray[np.complex128] = np.asarray(np.linalg.pinv(mixing), dtype=np.complex128)
     return inverse
 
 

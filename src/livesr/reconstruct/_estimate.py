@@ -218,11 +218,11 @@ def _dtft(
 def _refine_peak(
     product: NDArray[np.complexfloating], spacing: float, k: NDArray[np.float64], df: float
 ) -> NDArray[np.float64]:
-    # Zoom on |DTFT| around the integer peak: steps df/5, df/25, df/125 (final ~0.008 px).
+    # Zoom on |DTFT| around the integer peak: steps df/5 ... df/625 (final ~0.002 px).
     center = k.astype(np.float64).copy()
     step = df / 5.0
     offsets = np.arange(-6, 7, dtype=np.float64)
-    for _ in range(3):
+    for _ in range(4):
         ky = center[0] + offsets * step
         kx = center[1] + offsets * step
         mag = np.abs(_dtft(product, spacing, ky, kx))

@@ -31,15 +31,20 @@ def fourier_upsample(image: NDArray[np.generic], scale: int) -> NDArray[np.float
     Returns
     -------
     ndarray, float32, shape (..., scale*Y, scale*X)
-        Same mean; pixel [0, 0] keeps its centre (the SR grid convention of livesr).
+        Same mean. SR pixels subdivide raw pixels (livesr's SR grid, as the simulated ground
+        truth and pixel-shuffle networks): SR pixel [0, 0] covers the top-left 1/scale of raw
+        pixel [0, 0].
     """
     data = np.asarray(image, dtype=np.float32)
     if scale == 1:
         return data.copy()
-    spectrum = scipy.fft.fft2(data)
-    out: NDArray[np.float32] = (
-        scipy.fft.ifft2(fourier_pad(spectrum, scale)).real * (scale * scale)
-    ).astype(np.float32)
+    padded = fourier_pad(scipy.fft.fft2(data), scale)
+    # SR pixel [0, 0] sits (scale - 1) / (2 scale) raw pixels before raw pixel [0, 0]'s centre.
+    delta = (scale - 1) / (2.0 * scale)
+    fy = np.fft.fftfreq(padded.shape[-2])[:, None] * scale
+    fx = np.fft.fftfreq(padded.shape[-1])[None, :] * scale
+    padded *= np.exp(-2j * np.pi * (fy + fx) * delta)
+    out: NDArray[np.float32] = (scipy.fft.ifft2(padded).real * (scale * scale)).astype(np.float32)
     return out
 
 
