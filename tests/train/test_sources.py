@@ -64,7 +64,7 @@ def test_biosr_errors_list_what_exists(biosr_tree: Callable[..., Path]) -> None:
     with pytest.raises(FileNotFoundError, match=r"levels \[5\].*found levels \[1, 2\]"):
         find_biosr_pairs(root, (6,), (1, 5))
     (root / "Cell_006" / "SIM_gt.mrc").unlink()
-    with pytest.raises(FileNotFoundError, match="SIM_gt.mrc is missing.*RawSIMData_level_01"):
+    with pytest.raises(FileNotFoundError, match=r"SIM_gt.mrc is missing.*RawSIMData_level_01"):
         find_biosr_pairs(root, (6,))
     with pytest.raises(FileNotFoundError, match="no Cell_NNN folders"):
         find_biosr_pairs(root / "Cell_001", (1,))
