@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 pytest.importorskip("torch")
 
-from livesr.cli import app  # noqa: E402
+from livesr.cli import app
 
 CONFIG = """\
 model:

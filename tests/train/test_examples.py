@@ -22,7 +22,7 @@ def test_train_biosr_example_on_a_tiny_tree(
     weights = main([str(root), "--small", "--iterations", "4", "--patch-size", "16",
                     "--val-every", "2", "--val-patches", "2", "--train-cells", "6", "7",
                     "--val-cells", "1", "--out", str(out)])  # fmt: skip
-    model, card = load_weights(weights)
+    _, card = load_weights(weights)
     assert card.in_frames == 9 and card.training_data["source"] == "biosr"
     assert card.training_data["iterations"] == 4
     assert "train_biosr.py" in card.training_command
