@@ -66,7 +66,5 @@ def train(
     )
     if export is not None and os.environ.get("RANK", "0") == "0":
         command = "livesr " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        path = export_weights(
-            result.best_checkpoint, export, name=name, training_command=command
-        )
+        path = export_weights(result.best_checkpoint, export, name=name, training_command=command)
         typer.echo(f"weights written to {path}")
