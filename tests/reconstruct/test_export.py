@@ -127,3 +127,24 @@ def test_fp16_model_keeps_the_spectrum_in_fp32(tmp_path: Path) -> None:
     assert dft_types == {TensorProto.FLOAT}
     conv_weights = {init_types[n.input[1]] for n in graph.node if n.op_type == "Conv"}
     assert conv_weights == {TensorProto.FLOAT16}
+
+
+def test_cli_exports_saved_weights_and_checks_them_in_ort(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from livesr.cli import app
+    from livesr.models import save_weights
+
+    save_weights(DFCAN(9, 2, **TINY), tmp_path / "tiny.safetensors")  # type: ignore[arg-type]
+    out = tmp_path / "tiny.onnx"
+    args = ["export", "--model", str(tmp_path / "tiny.safetensors"), "--shape", "9x24x20"]
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "ONNX Runtime vs torch" in result.output
+    assert set(onnx_op_types(out)) <= TENSORRT_ONNX_OPS
+    x = np.random.default_rng(5).random((1, 9, 24, 20), dtype=np.float32)
+    assert run_ort(out, x).shape == (1, 1, 48, 40)
+
+    wrong = CliRunner().invoke(app, [*args[:-1], "1x24x20", "--out", str(out)])
+    assert wrong.exit_code != 0
+    assert "takes 9 frames" in wrong.output
