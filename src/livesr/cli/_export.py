@@ -117,8 +117,10 @@ def export(
     dims = parse_shape(shape)
     in_frames = dims[-3]
     module, about = load_network(model, in_frames, scale)
-    if hasattr(module, "set_spectrum"):
-        module.set_spectrum(spectrum.value)
+    from livesr.models import DFCAN
+
+    if isinstance(module, DFCAN):
+        module.set_spectrum(spectrum.value)  # type: ignore[arg-type]
     try:
         path = export_onnx(module, out, dims, dynamic=dynamic, opset=opset)
     except ValueError as exc:
