@@ -192,9 +192,14 @@ class SIMForwardModel:
         fy, fx = self.fine_shape
         qy = np.fft.fftfreq(pyy, p)
         qx = np.fft.fftfreq(pxx, p)
-        self._rows = np.rint(qy * pyy * p).astype(np.int64) % fy
-        self._cols = np.rint(qx * pxx * p).astype(np.int64) % fx
-        self._rcols = np.arange(pxx // 2 + 1)
+        # Only the detection band |q| < kc of the fine spectrum is ever used: its row and
+        # column indices on the padded camera grid (ib) and on the fine grid (fb).
+        kc = self.cutoff_per_um
+        self._iby = np.flatnonzero(np.abs(qy) < kc)
+        self._ibx = np.flatnonzero(np.abs(qx) < kc)
+        self._ibx_r = np.flatnonzero((qx >= 0) & (qx < kc))  # rfft half of the columns
+        self._fby = np.rint(qy[self._iby] * pyy * p).astype(np.int64) % fy
+        self._fbx = np.rint(qx[self._ibx] * pxx * p).astype(np.int64) % fx
         shift = (p - p / os_) / 2  # camera centre minus fine centre of pixel [0, 0]
         sig2 = 2 * math.pi**2 * self.prefilter_um**2
         qyy, qxx = np.meshgrid(qy, qx, indexing="ij")
@@ -207,13 +212,15 @@ class SIMForwardModel:
         )
         inside = np.hypot(qyy, qxx) < self.cutoff_per_um
         base = np.where(inside, base, 0.0)
-        self._w0 = (base * np.exp(sig2 * (qyy**2 + qxx**2)))[:, : pxx // 2 + 1].astype(
-            np.complex64
-        )
-        w = np.empty((len(self.wavevectors), self.n_orders, pyy, pxx), np.complex64)
+        w0 = base * np.exp(sig2 * (qyy**2 + qxx**2))
+        self._w0 = w0[np.ix_(self._iby, self._ibx_r)].astype(np.complex64)
+        band = np.ix_(self._iby, self._ibx)
+        w = np.empty((len(self.wavevectors), self.n_orders, self._iby.size, self._ibx.size))
+        w = w.astype(np.complex64)
         for d, (ky, kx) in enumerate(self.wavevectors):
             for n in range(1, self.n_orders + 1):
-                w[d, n - 1] = base * np.exp(sig2 * ((qyy - n * ky) ** 2 + (qxx - n * kx) ** 2))
+                deblur = np.exp(sig2 * ((qyy - n * ky) ** 2 + (qxx - n * kx) ** 2))
+                w[d, n - 1] = (base * deblur)[band]
         self._w = w
         # Fine-grid coordinates relative to the centre of camera pixel [0, 0].
         oy, ox = self.fine_origin_um
@@ -254,25 +261,31 @@ class SIMForwardModel:
                     f"density has shape {density.shape}; the model needs its fine grid "
                     f"{self.fine_shape} (use model.fine_density(specimen, t))"
                 )
-        rows, cols = self._rows, self._cols
         pyy, pxx = self.padded_shape
-        spec = sfft.rfft2(density, workers=_WORKERS)
-        b0 = sfft.irfft2(spec[rows][:, self._rcols] * self._w0, s=(pyy, pxx), workers=_WORKERS)
-        del spec
+        iby, ibx, fby, fbx = self._iby, self._ibx, self._fby, self._fbx
+        # Band-pruned 2D FFTs: transform along x, keep the band's columns, then along y.
+        spec = sfft.rfft(density, axis=1, workers=_WORKERS)[:, self._ibx_r]
+        spec = sfft.fft(spec, axis=0, workers=_WORKERS, overwrite_x=True)[fby]
+        full = np.zeros((pyy, pxx // 2 + 1), np.complex64)
+        full[np.ix_(iby, self._ibx_r)] = spec * self._w0
+        b0 = sfft.irfft2(full, s=(pyy, pxx), workers=_WORKERS)
         n_a = len(self.wavevectors)
         re = np.empty((n_a, self.n_orders, *self.shape), np.float32)
         im = np.empty_like(re)
+        band_at = np.ix_(iby, ibx)
         for d, (ky, kx) in enumerate(self.wavevectors):
             for n in range(1, self.n_orders + 1):
-                ey = np.exp(2j * math.pi * n * ky * self._ry).astype(np.complex64)
+                # exp(i 2 pi n k.r) shifts the spectrum by n k exactly, for any sub-pixel k.
                 ex = np.exp(2j * math.pi * n * kx * self._rx).astype(np.complex64)
-                mod = density * ey[:, None]
-                mod *= ex[None, :]
-                spec_n = sfft.fft2(mod, workers=_WORKERS, overwrite_x=True)
-                band = sfft.ifft2(
-                    spec_n[rows][:, cols] * self._w[d, n - 1], workers=_WORKERS, overwrite_x=True
-                )
-                band = self._crop(band)
+                ey = np.exp(2j * math.pi * n * ky * self._ry).astype(np.complex64)
+                mod = sfft.fft(density * ex, axis=1, workers=_WORKERS, overwrite_x=True)
+                cols = mod[:, fbx]
+                del mod
+                cols *= ey[:, None]
+                spec_n = sfft.fft(cols, axis=0, workers=_WORKERS, overwrite_x=True)[fby]
+                full_n = np.zeros((pyy, pxx), np.complex64)
+                full_n[band_at] = spec_n * self._w[d, n - 1]
+                band = self._crop(sfft.ifft2(full_n, workers=_WORKERS, overwrite_x=True))
                 re[d, n - 1] = band.real
                 im[d, n - 1] = band.imag
         b0c = np.ascontiguousarray(self._crop(b0), dtype=np.float32)
@@ -334,13 +347,14 @@ class SIMForwardModel:
         angle, phase = divmod(int(frame), self.pattern.n_phases)
         factor = self._scale(bands, photons, scale) * intensity
         out = bands.b0.copy()
+        tmp = np.empty_like(out)
         for n in range(1, self.n_orders + 1):
             alpha = n * self.phases[phase]
             m = self.strengths[n - 1]
-            out += np.float32(m * math.cos(alpha)) * bands.re[angle, n - 1]
-            out -= np.float32(m * math.sin(alpha)) * bands.im[angle, n - 1]
+            out += np.multiply(bands.re[angle, n - 1], np.float32(m * math.cos(alpha)), out=tmp)
+            out -= np.multiply(bands.im[angle, n - 1], np.float32(m * math.sin(alpha)), out=tmp)
         out *= np.float32(factor)
-        np.maximum(out, 0.0, out=out)  # ringing of the band-limited image dips below zero
+        np.maximum(out, np.float32(0.0), out=out)  # band-limited ringing dips below zero
         out += np.float32(self.camera.background_photons)
         return out
 
