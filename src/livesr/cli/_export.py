@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 class _Format(str, Enum):
     onnx = "onnx"
+    tensorrt = "tensorrt"
 
 
 class _Spectrum(str, Enum):
@@ -106,6 +107,9 @@ def export(
     check: Annotated[
         bool, typer.Option(help="Run the file in ONNX Runtime and compare with torch.")
     ] = True,
+    precision: Annotated[
+        str, typer.Option(help="tensorrt: fp32, or fp16 (fp16 trunk, fp32 spectral branch).")
+    ] = "fp32",
 ) -> None:
     """Export a network as ONNX that TensorRT's parser accepts (no DFT node).
 
@@ -121,6 +125,18 @@ def export(
 
     if isinstance(module, DFCAN):
         module.set_spectrum(spectrum.value)  # type: ignore[arg-type]
+    if format is _Format.tensorrt:
+        # Build and cache the engine ahead of an experiment (see livesr.reconstruct._tensorrt).
+        from livesr.reconstruct import BackendUnavailableError
+        from livesr.reconstruct._tensorrt import build_tensorrt_engine
+
+        try:
+            engine = build_tensorrt_engine(module, dims, precision=precision, out=out)
+        except (BackendUnavailableError, ValueError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"wrote TensorRT engine {engine} ({precision}, input {dims}); cached too")
+        return
     try:
         path = export_onnx(module, out, dims, dynamic=dynamic, opset=opset)
     except ValueError as exc:

@@ -31,7 +31,14 @@ from ._torch import check_batch
 if TYPE_CHECKING:
     from ._factory import LoadedModel
 
-__all__ = ["TensorRTReconstructor", "build_engine", "engine_key", "tensorrt_onnx"]
+__all__ = [
+    "TensorRTReconstructor",
+    "build_engine",
+    "build_tensorrt_engine",
+    "engine_key",
+    "engine_path",
+    "tensorrt_onnx",
+]
 
 _WORKSPACE_BYTES = 4 << 30
 
@@ -317,3 +324,53 @@ def engine_path(
         atomic_write_bytes(path, plan)
         path.with_suffix(".json").write_text(json.dumps(key.metadata(), indent=2))
     return path
+
+
+def build_tensorrt_engine(
+    model: Any,
+    shape: tuple[int, ...],
+    *,
+    precision: str = "fp32",
+    device: str = "cuda",
+    out: Path | None = None,
+) -> Path:
+    """Build (or find) the cached engine for `model` ahead of an experiment.
+
+    Parameters
+    ----------
+    model : ModelConfig, str, Path, torch.nn.Module or LoadedModel
+        As for `create_reconstructor`.
+    shape : (F, Y, X) or (N, F, Y, X)
+        Input shape the engine is built for (N defaults to 1).
+    precision : str
+        ``"fp32"`` or ``"fp16"`` (fp16 trunk, fp32 spectral branch).
+    device : str
+        CUDA device.
+    out : Path, optional
+        Also copy the engine (and its ``.json`` key) here.
+
+    Returns
+    -------
+    Path
+        The engine in the cache (or `out`). `create_reconstructor` with the same model, shape
+        and precision then loads it without building.
+
+    Raises
+    ------
+    BackendUnavailableError
+        No TensorRT or no CUDA GPU here.
+    """
+    import shutil
+
+    from ._factory import load_model
+
+    full = tuple(shape) if len(shape) == 4 else (1, *shape)
+    if len(full) != 4:
+        raise ValueError(f"shape must be (F, Y, X) or (N, F, Y, X), got {shape}")
+    path = engine_path(load_model(model), full, precision=precision, device=device)  # type: ignore[arg-type]
+    if out is None:
+        return path
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, out)
+    shutil.copyfile(path.with_suffix(".json"), out.with_suffix(".json"))
+    return out
