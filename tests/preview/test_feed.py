@@ -90,3 +90,21 @@ def test_snapshots_are_written_beside_the_store(tmp_path):
     assert status["t"] == 3 and status["backlog"] == 1 and status["frames"] == 1
     # Nothing changed: no new file is written.
     assert writer.write_now() is None
+
+
+def test_late_frames_are_counted_but_do_not_replace_newer_ones():
+    feed = PreviewFeed()
+    feed.push_sr(np.full((4, 4), 5, np.float32), {"t": 5, "c": 0})
+    feed.push_sr(np.full((4, 4), 2, np.float32), {"t": 2, "c": 0, "backfill": True})
+    frame = feed.take()
+    assert frame.sr[0][0, 0] == 5
+    assert frame.status.t == 5
+    assert frame.status.frames == 2
+
+
+def test_sr_is_paired_with_the_wide_field_of_its_time_point():
+    feed = PreviewFeed()
+    for t in range(4):  # wide-field runs ahead of SR
+        feed.push_wf(np.full((2, 2), t, np.float32), channel=0, t=t)
+    feed.push_sr(np.ones((4, 4), np.float32), {"t": 1, "c": 0})
+    assert feed.take().wf[0][0, 0] == 1

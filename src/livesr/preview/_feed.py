@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import replace as _replace
@@ -21,6 +21,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["LiveStatus", "PreviewFeed", "PreviewFrame"]
+
+# Wide-field images kept per channel to pair with SR frames that lag behind.
+_WF_KEEP = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +123,12 @@ class PreviewFeed:
         self._clock = clock
         self._window = fps_window_s
         self._version = 0
-        self._sr: dict[int, NDArray[Any]] = {}
-        # Raw stacks are kept as references and averaged to WF by the reader, not the writer.
-        self._wf: dict[int, NDArray[Any]] = {}
-        self._wf_is_stack: dict[int, bool] = {}
+        # Per channel: (time point, SR image) of the newest time point seen.
+        self._sr: dict[int, tuple[int | None, NDArray[Any]]] = {}
+        # Per channel: the last few wide-field images by time point, so the window pairs an SR
+        # frame with the WF of the same time point although SR lags behind. Raw stacks are kept
+        # as references and averaged to WF by the reader, not the writer.
+        self._wf: dict[int, OrderedDict[int | None, tuple[NDArray[Any], bool]]] = {}
         self._times: deque[float] = deque(maxlen=1024)
         self._status = LiveStatus()
         #: Optional callable returning the current backlog (stacks waiting); called by the
@@ -132,7 +137,12 @@ class PreviewFeed:
 
     # -- writers: called from pipeline threads; O(1), never raise into the caller ----------
     def push_sr(
-        self, image: NDArray[Any], info: Mapping[str, Any] | None = None, *, channel: int = 0
+        self,
+        image: NDArray[Any],
+        info: Mapping[str, Any] | None = None,
+        *,
+        channel: int = 0,
+        replace: bool = False,
     ) -> None:
         """Store the newest SR frame.
 
@@ -145,21 +155,27 @@ class PreviewFeed:
             `channel`), ``latency_ms`` (or ``latency_s``), ``backlog``, ``skipped``.
         channel : int
             Channel index when `info` has none.
+        replace : bool
+            Show this frame even if a later time point is on screen (browsing a store).
         """
         info = info or {}
         c = int(info.get("c", channel))
         now = self._clock()
+        t = None if info.get("t") is None else int(info["t"])
         with self._lock:
-            self._sr[c] = image
+            shown = self._sr.get(c)
+            # A late frame (backfilled after a skip) is counted but does not replace a newer
+            # time point on screen.
+            if replace or shown is None or t is None or shown[0] is None or t >= shown[0]:
+                self._sr[c] = (t, image)
             self._times.append(now)
             s = self._status
             skipped = info.get("skipped")
             latency = info.get("latency_s")
             if latency is None and info.get("latency_ms") is not None:
                 latency = float(info["latency_ms"]) / 1e3
-            t = info.get("t")
             self._status = LiveStatus(
-                t=s.t if t is None else int(t),
+                t=s.t if t is None else max(t, -1 if s.t is None else s.t),
                 sr_fps=s.sr_fps,
                 latency_s=s.latency_s if latency is None else float(latency),
                 backlog=int(info.get("backlog", s.backlog)),
@@ -169,18 +185,21 @@ class PreviewFeed:
             )
             self._version += 1
 
-    def push_raw(self, stack: NDArray[Any], *, channel: int = 0) -> None:
-        """Store the newest raw SIM stack (F, Y, X); the reader averages it to wide-field."""
-        with self._lock:
-            self._wf[channel] = stack
-            self._wf_is_stack[channel] = True
-            self._version += 1
+    def push_raw(self, stack: NDArray[Any], *, channel: int = 0, t: int | None = None) -> None:
+        """Store a raw SIM stack (F, Y, X) of time point `t`; the reader averages it to WF."""
+        self._push_wf(stack, channel, t, is_stack=True)
 
-    def push_wf(self, image: NDArray[Any], *, channel: int = 0) -> None:
-        """Store the newest wide-field image (Y, X)."""
+    def push_wf(self, image: NDArray[Any], *, channel: int = 0, t: int | None = None) -> None:
+        """Store the wide-field image (Y, X) of time point `t`."""
+        self._push_wf(image, channel, t, is_stack=False)
+
+    def _push_wf(self, image: NDArray[Any], c: int, t: int | None, *, is_stack: bool) -> None:
         with self._lock:
-            self._wf[channel] = image
-            self._wf_is_stack[channel] = False
+            recent = self._wf.setdefault(c, OrderedDict())
+            recent.pop(t, None)
+            recent[t] = (image, is_stack)
+            while len(recent) > _WF_KEEP:
+                recent.popitem(last=False)
             self._version += 1
 
     def push_skipped(self, count: int = 1) -> None:
@@ -238,20 +257,23 @@ class PreviewFeed:
                 return None
             version = self._version
             sr = dict(self._sr)
-            wf = dict(self._wf)
-            is_stack = dict(self._wf_is_stack)
+            wf: dict[int, tuple[NDArray[Any], bool]] = {}
+            for c, recent in self._wf.items():
+                if not recent:
+                    continue
+                t_sr = sr[c][0] if c in sr else None
+                # The WF of the SR frame's time point when still kept, else the newest.
+                wf[c] = recent[t_sr] if t_sr in recent else next(reversed(recent.values()))
             status = _replace(self._status, sr_fps=self._fps_locked())
         status = self._with_backlog(status)
         wf_images = {
-            c: (
-                np.asarray(img, np.float32).mean(axis=0)
-                if is_stack[c]
-                else np.asarray(img, np.float32)
-            )
-            for c, img in wf.items()
+            c: np.asarray(img, np.float32).mean(axis=0)
+            if is_stack
+            else np.asarray(img, np.float32)
+            for c, (img, is_stack) in wf.items()
         }
         sr_images = {
-            c: np.asarray(img, np.float32).reshape(img.shape[-2:]) for c, img in sr.items()
+            c: np.asarray(img, np.float32).reshape(img.shape[-2:]) for c, (_, img) in sr.items()
         }
         return PreviewFrame(
             version=version,

@@ -58,7 +58,8 @@ class PipelineTap:
         return int(self.pipeline.backlog.get("inference", 0))
 
     def _on_wf(self, image: Any, info: dict[str, Any]) -> None:
-        self.feed.push_wf(image, channel=int(info.get("c", 0)))
+        t = info.get("t")
+        self.feed.push_wf(image, channel=int(info.get("c", 0)), t=None if t is None else int(t))
 
     def _on_sr(self, image: Any, info: dict[str, Any]) -> None:
         self.feed.push_sr(image, info)

@@ -99,9 +99,10 @@ class StoreWatcher:
         missing = store.missing_sr(self.sr_name)
         sr = store.sr_array(self.sr_name)
         for c in range(len(self.channels)):
-            self.feed.push_wf(np.asarray(store.wf[t, c], np.float32), channel=c)
+            self.feed.push_wf(np.asarray(store.wf[t, c], np.float32), channel=c, t=t)
             if t < done.shape[0] and done[t, c]:
-                self.feed.push_sr(np.asarray(sr[t, c], np.float32), {"t": t}, channel=c)
+                image = np.asarray(sr[t, c], np.float32)
+                self.feed.push_sr(image, {"t": t}, channel=c, replace=True)
         self.feed.set_status(
             t=t, backlog=len(missing), finished=store.status != "running", skipped=0
         )

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from livesr.io import SRStore
+from livesr.preview import PreviewFeed, StoreWatcher
+
+
+def _store(path: Path) -> SRStore:
+    store = SRStore.create(
+        path, channels=["488", "561"], n_patterns=9, frame_shape=(8, 8), scale=2
+    )
+    return store
+
+
+def _write_t(store: SRStore, t: int, sr: bool = True) -> None:
+    for c in (0, 1):
+        for f in range(9):
+            store.write_raw_frame(t, c, f, np.full((8, 8), 100 + t, np.uint16))
+        store.write_wf(t, c, np.full((8, 8), 10 * t + c, np.float32))
+        if sr:
+            store.write_sr(t, c, np.full((16, 16), 100 * t + c, np.float32))
+
+
+def test_watcher_follows_a_growing_store_and_can_browse(tmp_path: Path) -> None:
+    store = _store(tmp_path / "run.zarr")
+    _write_t(store, 0)
+    _write_t(store, 1)
+    _write_t(store, 2, sr=False)  # raw on disk, SR not yet
+    feed = PreviewFeed()
+    watcher = StoreWatcher(store.path, feed, poll_interval_s=0.0)
+
+    assert watcher.poll()
+    frame = feed.take()
+    assert frame.status.t == 1
+    assert frame.sr[1][0, 0] == 101 and frame.wf[1][0, 0] == 11
+    assert frame.status.backlog == 2  # t=2, both channels, wait for SR
+    assert not frame.status.finished
+    assert not watcher.poll()  # nothing new
+
+    # The acquisition goes on (another writer): the watcher re-opens the store and follows.
+    _write_t(store, 2)
+    _write_t(store, 3)
+    assert watcher.poll()
+    assert feed.take().status.t == 3
+
+    watcher.show(0)  # browse back: stop following
+    frame = feed.take()
+    assert frame.status.t == 0 and frame.sr[0][0, 0] == 0
+    assert not watcher.follow
+    _write_t(store, 4)
+    assert not watcher.poll()
+    store.set_status("finished")
+    watcher.show(4)  # back at the newest: follow again
+    assert watcher.follow and feed.take().status.finished
+
+
+def test_watcher_names_missing_sr_images(tmp_path: Path) -> None:
+    store = _store(tmp_path / "run.zarr")
+    with pytest.raises(KeyError, match="no SR image 'sr_other'"):
+        StoreWatcher(store.path, PreviewFeed(), sr_name="sr_other")
