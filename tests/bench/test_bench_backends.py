@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from livesr.bench._backends import bench_backends
+from livesr.cli import app
+from livesr.config import ModelConfig
+from livesr.models import build_model, save_weights
+
+TINY = ModelConfig(
+    in_frames=9,
+    scale=2,
+    options={"groups": 1, "blocks": 1, "width": 8, "reduction": 4, "size_psc": 16},
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("LIVESR_BACKEND", raising=False)
+    monkeypatch.setenv("LIVESR_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def weights(tmp_path: Path) -> Path:
+    torch.manual_seed(0)
+    path = tmp_path / "tiny.safetensors"
+    save_weights(build_model(TINY), path)
+    return path
+
+
+def test_backends_side_by_side(weights: Path) -> None:
+    rows = bench_backends(
+        [str(weights)], ["torch", "onnxruntime", "tensorrt"], sizes=[32], batch=[1, 2], repeats=2
+    )
+    timed = [r for r in rows if "error" not in r]
+    assert {(r["backend"], r["batch"]) for r in timed} == {
+        ("torch", 1),
+        ("torch", 2),
+        ("onnxruntime", 1),
+        ("onnxruntime", 2),
+    }
+    for row in timed:
+        assert row["input"] == "9x32x32"
+        assert row["p50_ms"] <= row["p95_ms"]
+        assert row["sr_fps"] > 0
+        assert row["gflop_frame"] > 0
+        assert 0 < row["peak_pct"]
+    assert [r["vs_first"] for r in timed if r["backend"] == "torch"] == [1.0, 1.0]
+    if importlib.util.find_spec("tensorrt") is None:
+        (failed,) = [r for r in rows if "error" in r and r["batch"] == 1]
+        assert failed["backend"] == "tensorrt"
+        assert "tensorrt" in failed["error"]
+
+
+def test_cli_writes_json_and_a_table(weights: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(
+        app,
+        ["bench", "--models", str(weights), "--backends", "torch,onnxruntime-cpu",
+         "--sizes", "32", "--batch", "1", "--repeats", "1", "--json", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "livesr bench: backends" in result.output
+    report = json.loads(out.read_text())
+    assert report["machine"]["cpus_usable"] >= 1
+    rows = report["parts"]["backends"]
+    assert [r["backend"] for r in rows] == ["torch", "onnxruntime"]
+
+
+def test_cli_names_missing_parts() -> None:
+    result = CliRunner().invoke(app, ["bench", "--part", "nonexistent"])
+    assert result.exit_code == 2
+    assert "nonexistent" in result.output
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None, reason="needs no TensorRT")
+def test_export_tensorrt_without_tensorrt_says_what_is_missing(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["export", "--model", "dfcan", "--shape", "9x32x32", "--format", "tensorrt",
+         "--out", str(tmp_path / "x.engine")],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "tensorrt" in result.output
+    assert not (tmp_path / "x.engine").exists()
