@@ -215,8 +215,8 @@ class SIMForwardModel:
         w0 = base * np.exp(sig2 * (qyy**2 + qxx**2))
         self._w0 = w0[np.ix_(self._iby, self._ibx_r)].astype(np.complex64)
         band = np.ix_(self._iby, self._ibx)
-        w = np.empty((len(self.wavevectors), self.n_orders, self._iby.size, self._ibx.size))
-        w = w.astype(np.complex64)
+        n_a = len(self.wavevectors)
+        w = np.empty((n_a, self.n_orders, self._iby.size, self._ibx.size), np.complex64)
         for d, (ky, kx) in enumerate(self.wavevectors):
             for n in range(1, self.n_orders + 1):
                 deblur = np.exp(sig2 * ((qyy - n * ky) ** 2 + (qxx - n * kx) ** 2))

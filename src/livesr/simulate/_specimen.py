@@ -77,15 +77,23 @@ class Specimen:
             f"motion={self.motion})"
         )
 
-    def points(self, t: float = 0.0) -> Points:
+    def points(self, t: float = 0.0, blur_um: float = 0.0) -> Points:
         """The specimen at time `t` as Gaussians.
+
+        Parameters
+        ----------
+        t : float
+            Time in seconds.
+        blur_um : float
+            Blur the points will be rendered with: filaments are integrated with Gaussians
+            spaced up to one blurred sigma apart (fewer points, same density to 1e-8).
 
         Returns
         -------
         (y, x, mass, sigma) : tuple of ndarray, float64, shape (n,)
             Centres (um), integrated masses and standard deviations (um).
         """
-        return self._points(float(t) * self.motion)
+        return self._points(float(t) * self.motion, float(blur_um))
 
     def density(
         self,
@@ -123,5 +131,5 @@ class Specimen:
             raise ValueError(f"shape={shape} must be two positive sizes (ny, nx)")
         if origin_um is None:
             origin_um = (pixel_size_um / 2, pixel_size_um / 2)
-        y, x, m, s = self.points(t)
+        y, x, m, s = self.points(t, blur_um)
         return render_gaussians(y, x, m, s, shape, pixel_size_um, origin_um, blur_um)

@@ -3,8 +3,12 @@
 Each structure is drawn from a seeded generator once (geometry and motion parameters) and then
 evaluated at any time ``t`` (seconds) as arrays of Gaussian centres, masses and widths. Widths
 follow the labelled structures: microtubules and actin about 30 nm FWHM, ER tubules 50-100 nm,
-clathrin-coated pits 80-200 nm (rings when large). Chains of Gaussians are spaced at most one
-sigma apart, so a filament's profile is smooth to 1e-8 (Poisson summation).
+clathrin-coated pits 80-200 nm (rings when large).
+
+Filaments and tubules are continuous polylines (nodes every 50 nm or less along smooth curves)
+with a Gaussian cross-section. They are integrated as chains of Gaussians spaced at most one
+*rendered* sigma apart (profile sigma widened by any blur, trapezoid weights), so a line's
+profile is exact to about 1e-8 (Poisson summation) whatever the grid or blur.
 """
 
 from __future__ import annotations
@@ -43,17 +47,52 @@ class _Motion:
         return dy, dx
 
 
-def _chain(
-    y: Array, x: Array, mass_per_um: float | Array, sigma: float
-) -> tuple[Array, Array, Array]:
-    """Resample a polyline at spacing <= sigma; return points and their mass."""
+def _group_cumsum(values: Array, counts: NDArray[np.int64]) -> Array:
+    """Exclusive cumulative sum restarting at each group (groups are consecutive runs)."""
+    total = np.cumsum(values)
+    ends = np.cumsum(counts)
+    before = np.concatenate([[0.0], total[ends[:-1] - 1]])
+    out: Array = total - values - np.repeat(before, counts)
+    return out
+
+
+def _chains(
+    y: Array,
+    x: Array,
+    counts: NDArray[np.int64],
+    mass_per_um: Array,
+    sigma: Array,
+    blur: float,
+) -> Points:
+    """Integrate polylines with Gaussian cross-sections as chains of Gaussians.
+
+    Parameters
+    ----------
+    y, x : ndarray, shape (n_nodes,)
+        Nodes of all polylines, concatenated.
+    counts : ndarray of int, shape (n_lines,)
+        Nodes per polyline (>= 2).
+    mass_per_um, sigma : ndarray, shape (n_lines,)
+        Line density and profile width of each polyline.
+    blur : float
+        Blur the chain will be rendered with; spacing <= sqrt(sigma^2 + blur^2).
+    """
+    ends = np.cumsum(counts)
+    starts = ends - counts
     seg = np.hypot(np.diff(y), np.diff(x))
+    seg[ends[:-1] - 1] = 1.0  # a gap between polylines keeps the arc length increasing
     s = np.concatenate([[0.0], np.cumsum(seg)])
-    n = max(2, math.ceil(s[-1] / sigma) + 1)
-    si = np.linspace(0.0, s[-1], n)
-    ds = s[-1] / (n - 1)
-    m = np.broadcast_to(np.asarray(mass_per_um, np.float64), (n,)) * ds
-    return np.interp(si, s, y), np.interp(si, s, x), m
+    s0, length = s[starts], s[ends - 1] - s[starts]
+    spacing = np.sqrt(sigma**2 + blur**2)
+    n = np.maximum(2, np.ceil(length / spacing).astype(np.int64) + 1)
+    ds = length / (n - 1)
+    local = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    si = np.repeat(s0, n) + local * np.repeat(ds, n)
+    mass = np.repeat(mass_per_um * ds, n)
+    ends_out = np.cumsum(n) - 1
+    mass[ends_out] *= 0.5  # trapezoid rule: the line integral of the profile is exact
+    mass[ends_out - n + 1] *= 0.5
+    return np.interp(si, s, y), np.interp(si, s, x), mass, np.repeat(sigma, n)
 
 
 class _Filaments:
@@ -89,26 +128,29 @@ class _Filaments:
         self.sigma = sigma
         self.motion = motion
 
-    def points(self, t: float) -> Points:
-        ys, xs, ms = [], [], []
+    def nodes(self, t: float) -> tuple[Array, Array, NDArray[np.int64]]:
+        """Polyline nodes (every 50 nm) of all filaments at time t."""
+        h = 0.05
+        counts = np.ceil(self.length / h).astype(np.int64) + 1
+        idx = np.repeat(np.arange(counts.size), counts)
+        s = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)) * h
+        arg = 2 * math.pi * s[:, None] / self.wavelength[idx] + self.psi[idx] + self.omega[idx] * t
+        # Curvature (1/um) is a sum of travelling modes, so filaments bend smoothly in time.
+        kappa = (self.amp[idx] * np.sin(arg)).sum(1)
+        theta = self.theta0[idx] + _group_cumsum(kappa * h, counts)
         dy, dx = self.motion.offset(t, self.phase)
-        step = self.sigma
-        for i in range(self.length.size):
-            s = np.arange(0.0, self.length[i], step)
-            arg = 2 * math.pi * s[:, None] / self.wavelength[i] + self.psi[i] + self.omega[i] * t
-            # Curvature (1/um) is a sum of travelling modes, so filaments bend smoothly in time.
-            kappa = (self.amp[i] * np.sin(arg)).sum(1)
-            theta = self.theta0[i] + np.cumsum(kappa) * step
-            ys.append(self.start[i, 0] + dy[i] + np.cumsum(np.sin(theta)) * step)
-            xs.append(self.start[i, 1] + dx[i] + np.cumsum(np.cos(theta)) * step)
-            ms.append(np.full(s.size, self.mass[i] * step))
-        y_all, x_all, m_all = np.concatenate(ys), np.concatenate(xs), np.concatenate(ms)
-        return y_all, x_all, m_all, np.full(y_all.size, self.sigma)
+        y = (self.start[:, 0] + dy)[idx] + _group_cumsum(np.sin(theta) * h, counts)
+        x = (self.start[:, 1] + dx)[idx] + _group_cumsum(np.cos(theta) * h, counts)
+        return y, x, counts
+
+    def points(self, t: float, blur: float) -> Points:
+        y, x, counts = self.nodes(t)
+        return _chains(y, x, counts, self.mass, np.full(counts.size, self.sigma), blur)
 
 
 def _microtubules(
     rng: np.random.Generator, field: tuple[float, float]
-) -> Callable[[float], Points]:
+) -> Callable[[float, float], Points]:
     area = field[0] * field[1]
     motion = _Motion(rng.normal(0, 0.004, 2), 0.02, 0.01)
     fil = _Filaments(
@@ -124,7 +166,9 @@ def _microtubules(
     return fil.points
 
 
-def _f_actin(rng: np.random.Generator, field: tuple[float, float]) -> Callable[[float], Points]:
+def _f_actin(
+    rng: np.random.Generator, field: tuple[float, float]
+) -> Callable[[float, float], Points]:
     area = field[0] * field[1]
     motion = _Motion(rng.normal(0, 0.003, 2), 0.01, 0.02)
     mesh = _Filaments(
@@ -154,24 +198,30 @@ def _f_actin(rng: np.random.Generator, field: tuple[float, float]) -> Callable[[
             bundle_lines.append((a, b, float(rng.uniform(0.6, 1.2))))
     phase = rng.uniform(0, 2 * math.pi, len(bundle_lines))
 
-    def points(t: float) -> Points:
-        y, x, m, _ = mesh.points(t)
+    lines = np.array([(a[0], b[0], a[1], b[1]) for a, b, _ in bundle_lines])
+    line_mass = np.array([mass for _, _, mass in bundle_lines])
+
+    def points(t: float, blur: float) -> Points:
+        mesh_points = mesh.points(t, blur)
         dy, dx = motion.offset(t, phase)
-        extra_y, extra_x, extra_m = [y], [x], [m]
-        for i, (a, b, mass) in enumerate(bundle_lines):
-            cy, cx, cm = _chain(
-                np.array([a[0], b[0]]) + dy[i], np.array([a[1], b[1]]) + dx[i], mass, 0.0125
-            )
-            extra_y.append(cy)
-            extra_x.append(cx)
-            extra_m.append(cm)
-        yy, xx, mm = np.concatenate(extra_y), np.concatenate(extra_x), np.concatenate(extra_m)
-        return yy, xx, mm, np.full(yy.size, 0.0125)
+        y = (lines[:, :2] + dy[:, None]).ravel()
+        x = (lines[:, 2:] + dx[:, None]).ravel()
+        counts = np.full(len(lines), 2, np.int64)
+        sigma = np.full(len(lines), 0.0125)
+        bundle_points = _chains(y, x, counts, line_mass, sigma, blur)
+        return _concat(mesh_points, bundle_points)
 
     return points
 
 
-def _ccps(rng: np.random.Generator, field: tuple[float, float]) -> Callable[[float], Points]:
+def _concat(*parts: Points) -> Points:
+    y, x, m, s = zip(*parts, strict=True)
+    return np.concatenate(y), np.concatenate(x), np.concatenate(m), np.concatenate(s)
+
+
+def _ccps(
+    rng: np.random.Generator, field: tuple[float, float]
+) -> Callable[[float, float], Points]:
     fy, fx = field
     # Jittered lattice: well separated puncta (Poisson-disc like) at about 1.2 per um^2.
     spacing = 0.9
@@ -191,7 +241,7 @@ def _ccps(rng: np.random.Generator, field: tuple[float, float]) -> Callable[[flo
     # Template ring: pits of 120 nm and larger show their clathrin coat as a ring.
     ring_sigma = 0.015
 
-    def points(t: float) -> Points:
+    def points(t: float, blur: float) -> Points:
         age = (t - birth) / life
         alive = (age > 0) & (age < 1)
         env = np.where(alive, np.sin(math.pi * np.clip(age, 0, 1)) ** 2, 0.0)
@@ -216,7 +266,7 @@ def _ccps(rng: np.random.Generator, field: tuple[float, float]) -> Callable[[flo
     return points
 
 
-def _er(rng: np.random.Generator, field: tuple[float, float]) -> Callable[[float], Points]:
+def _er(rng: np.random.Generator, field: tuple[float, float]) -> Callable[[float, float], Points]:
     from scipy.spatial import Voronoi
 
     fy, fx = field
@@ -253,38 +303,41 @@ def _er(rng: np.random.Generator, field: tuple[float, float]) -> Callable[[float
         for _ in range(n_sheets)
     ]
 
-    def points(t: float) -> Points:
+    def points(t: float, blur: float) -> Points:
         dy, dx = motion.offset(t, np.zeros(1))
         v = verts + v_amp * np.sin(2 * math.pi * v_freq * t + v_phase)
         v = v + np.array([dy[0], dx[0]])
-        ys, xs, ms, ss = [], [], [], []
-        tt = np.linspace(0, 1, 9)[:, None]
-        for i, (a, b) in enumerate(edges):
-            pa, pb = v[a], v[b]
-            d = pb - pa
-            ctrl = (pa + pb) / 2 + bow[i] * np.array([d[1], -d[0]])
-            curve = (1 - tt) ** 2 * pa + 2 * (1 - tt) * tt * ctrl + tt**2 * pb
-            y, x, m = _chain(curve[:, 0], curve[:, 1], mass[i], width[i])
-            ys.append(y)
-            xs.append(x)
-            ms.append(m)
-            ss.append(np.full(y.size, width[i]))
+        pa, pb = v[edges[:, 0]], v[edges[:, 1]]
+        d = pb - pa
+        ctrl = (pa + pb) / 2 + bow[:, None] * np.stack([d[:, 1], -d[:, 0]], 1)
+        # Quadratic Bezier tubules through their junctions, 9 nodes each.
+        tt = np.linspace(0, 1, 9)[None, :, None]
+        curve = (
+            (1 - tt) ** 2 * pa[:, None] + 2 * (1 - tt) * tt * ctrl[:, None] + tt**2 * pb[:, None]
+        )
+        counts = np.full(len(edges), 9, np.int64)
+        tubules = _chains(curve[..., 0].ravel(), curve[..., 1].ravel(), counts, mass, width, blur)
+        parts = [tubules]
         for cy0, cx0, ry, rx, rot in sheets:
             step = 0.04
             gy, gx = np.meshgrid(np.arange(-ry, ry, step), np.arange(-rx, rx, step))
             ins = (gy / ry) ** 2 + (gx / rx) ** 2 < 1
             gy, gx = gy[ins], gx[ins]
-            ys.append(cy0 + dy[0] + gy * math.cos(rot) - gx * math.sin(rot))
-            xs.append(cx0 + dx[0] + gy * math.sin(rot) + gx * math.cos(rot))
-            ms.append(np.full(gy.size, 0.5 * step * step / 0.05))
-            ss.append(np.full(gy.size, 0.04))
-        return np.concatenate(ys), np.concatenate(xs), np.concatenate(ms), np.concatenate(ss)
+            parts.append(
+                (
+                    cy0 + dy[0] + gy * math.cos(rot) - gx * math.sin(rot),
+                    cx0 + dx[0] + gy * math.sin(rot) + gx * math.cos(rot),
+                    np.full(gy.size, 0.5 * step * step / 0.05),
+                    np.full(gy.size, 0.04),
+                )
+            )
+        return _concat(*parts)
 
     return points
 
 
 _BUILDERS: dict[
-    str, Callable[[np.random.Generator, tuple[float, float]], Callable[[float], Points]]
+    str, Callable[[np.random.Generator, tuple[float, float]], Callable[[float, float], Points]]
 ]
 _BUILDERS = {
     "microtubules": _microtubules,
@@ -296,7 +349,7 @@ _BUILDERS = {
 
 def build_structure(
     structure: str, rng: np.random.Generator, field: tuple[float, float]
-) -> Callable[[float], Points]:
+) -> Callable[[float, float], Points]:
     """Draw a structure's geometry and motion; return its ``points(t)`` function."""
     try:
         builder = _BUILDERS[structure]
