@@ -10,7 +10,9 @@ one reconstructor per channel on its own thread and writes SR frames to the run 
 from ._assembler import SIMStack, StackAssembler, stack_key
 from ._core import open_core
 from ._events import SIM_KEYS, pattern_index, pattern_label, sim_events
+from ._models import build_reconstructors, default_model, parse_model_options
 from ._pipeline import LivePipeline, PipelineError
+from ._run import run_live
 from ._signals import PipelineSignals, PipelineSummary
 from ._worker import ChannelReconstructor
 
@@ -23,9 +25,13 @@ __all__ = [
     "PipelineSummary",
     "SIMStack",
     "StackAssembler",
+    "build_reconstructors",
+    "default_model",
     "open_core",
+    "parse_model_options",
     "pattern_index",
     "pattern_label",
+    "run_live",
     "sim_events",
     "stack_key",
 ]

@@ -257,7 +257,9 @@ class LivePipeline:
             span = self._t_last_frame - self._t_first_frame
             if span > 0:
                 s.camera_fps = (s.frames_acquired - 1) / span
-                s.sr_fps = w.sr_live / max(span, 1e-9)
+            if w.last_sr is not None:
+                # Live SR throughput over the span SR was possible: first raw frame -> last SR.
+                s.sr_fps = w.sr_live / max(w.last_sr - self._t_first_frame, 1e-9)
         s.duration_s = time.perf_counter() - self._t_enter
         s.errors += w.errors
         if self._writer.error is not None:

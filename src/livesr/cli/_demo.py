@@ -1,0 +1,120 @@
+"""``livesr demo``: a two-colour SIM time-lapse on the simulated microscope, SR live."""
+
+# typer reads annotations at runtime, so no `from __future__ import annotations` here.
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ._app import app
+
+
+def progress_printer(pipe: Any) -> None:
+    """Print one line per SR frame and a notice per skipped stack (pipeline threads)."""
+    lock = threading.Lock()
+
+    def on_sr(image: Any, info: dict[str, Any]) -> None:
+        with lock:
+            what = "backfill" if info["backfill"] else f"latency {info['latency_ms']:.0f} ms"
+            typer.echo(
+                f"  SR t={info['t']} {info['channel']}: {image.shape[0]}x{image.shape[1]}, "
+                f"{info['reconstruct_ms']:.0f} ms, {what}"
+            )
+
+    def on_skip(key: Any, reason: str) -> None:
+        with lock:
+            typer.echo(f"  skipped stack {key}: {reason}")
+
+    pipe.signals.srFrameReady.connect(on_sr)
+    pipe.signals.stackSkipped.connect(on_skip)
+
+
+def start_preview(run: Any, preview: bool) -> Any:
+    """`run` (run_live) as is, or beside the live preview window (``--preview``).
+
+    The window needs the main thread, so with a preview the run moves to a background thread
+    (`livesr.preview.with_preview`); without a display it writes PNG snapshots instead.
+    """
+    if not preview:
+        return run
+    from livesr.preview import with_preview
+
+    return with_preview(run)
+
+
+@app.command()
+def demo(
+    timepoints: Annotated[int, typer.Option(min=1, help="Time points to acquire.")] = 10,
+    channels: Annotated[str, typer.Option(help="Comma-separated laser lines.")] = "488,561",
+    size: Annotated[int, typer.Option(help="Camera frame size: 64, 128, 256 or 512.")] = 256,
+    backend: Annotated[
+        str, typer.Option(help="auto, torch, onnxruntime, tensorrt, or wiener.")
+    ] = "auto",
+    model: Annotated[
+        list[str] | None,
+        typer.Option(help="CHANNEL=MODEL (repeatable): wiener, bundled weights or a path."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Run store to create.")] = Path("demo_run.zarr"),
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing store.")] = False,
+    exposure: Annotated[float, typer.Option(help="Exposure per raw frame, ms.")] = 5.0,
+    interval: Annotated[float, typer.Option(help="Seconds between time points.")] = 0.0,
+    photons: Annotated[float, typer.Option(help="Mean photons per pixel (signal).")] = 100.0,
+    hardware_sequencing: Annotated[
+        bool, typer.Option(help="Triggered bursts (off: one software-timed snap per frame).")
+    ] = True,
+    preview: Annotated[bool, typer.Option(help="Show the live preview window.")] = False,
+) -> None:
+    """Acquire a two-colour SIM time-lapse on the simulated microscope with live SR."""
+    import useq
+
+    from livesr.acquire import open_core, parse_model_options, run_live
+    from livesr.config import PipelineConfig, WriterConfig
+    from livesr.simulate.devices import DEMO_SIZES
+
+    names = [c.strip() for c in channels.split(",") if c.strip()]
+    if size not in DEMO_SIZES:
+        raise typer.BadParameter(f"choose one of {DEMO_SIZES}", param_hint="--size")
+    if out.exists() and not overwrite:
+        raise typer.BadParameter(
+            f"{out} already exists: choose another path, delete it, or pass --overwrite",
+            param_hint="--out",
+        )
+    try:
+        models = parse_model_options(model or [], names)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--model") from None
+    core = open_core("demo", hardware_sequencing=hardware_sequencing)
+    try:
+        core.setProperty("Camera", "Size", size)
+        core.setProperty("Camera", "Photons", photons)
+        core.setExposure(exposure)
+        sequence = useq.MDASequence(
+            channels=names, time_plan={"interval": interval, "loops": timepoints}
+        )
+        config = PipelineConfig(writer=WriterConfig(path=out, overwrite=overwrite))
+        typer.echo(
+            f"demo: {timepoints} time points x {names} x 9 patterns at {size}x{size}, "
+            f"exposure {exposure} ms -> {out}"
+        )
+
+        def connect(pipe: Any) -> None:
+            progress_printer(pipe)
+
+        t0 = time.perf_counter()
+        try:
+            summary = start_preview(run_live, preview)(
+                core, sequence, out, models=models, backend=backend, config=config,
+                connect=connect,
+            )  # fmt: skip
+        except (ValueError, FileExistsError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(str(summary))
+        typer.echo(f"done in {time.perf_counter() - t0:.1f} s: {out}")
+        if summary.status != "finished":
+            sys.exit(1)
+    finally:
+        core.unloadAllDevices()

@@ -1,0 +1,378 @@
+"""The demo SIM microscope as pymmcore-plus Python devices (`UniMMCore`).
+
+Four devices make a two-colour SIM microscope that needs no Micro-Manager installation:
+
+- `SIMCamera`: renders raw SIM frames of a moving two-colour sample (microtubules in 488,
+  clathrin-coated pits in 561) with livesr's forward model, under the pattern and laser
+  currently selected, and waits out its exposure so it behaves like a real camera.
+- `SIMPatternDevice`: the pattern selector (a DMD running order or SLM): a state device whose
+  ``Label`` (``"a0p0"`` ... ``"a2p2"``) is hardware-sequenceable, so pymmcore-plus runs a
+  stack, or a whole time point, as one triggered burst.
+- `LaserSelector`: the excitation line (``"488"``/``"561"``), sequenceable too.
+- `DemoShutter`: the laser shutter; frames taken with it closed are dark.
+
+Devices of a core cannot query each other (pymmcore-plus gives them a restricted core proxy),
+so they share the optical state through one module-level `OpticalBus`, as the trigger cables of
+a real rig do: one demo microscope per process. ``hardware_configs/demo_sim.cfg`` (identical
+to `DEMO_CFG`) loads them; `livesr.acquire.open_core("demo")` does that for you.
+
+Threads: the camera renders on pymmcore-plus' acquisition thread; the bus is read there and
+written from whichever thread sets properties, each field assignment being atomic.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike, NDArray
+from pymmcore_plus.experimental.unicore import (
+    CameraDevice,
+    ShutterDevice,
+    StateDevice,
+)
+
+from livesr.config import CameraConfig, OpticsConfig, PatternConfig
+
+__all__ = [
+    "DEMO_CFG",
+    "DEMO_CHANNELS",
+    "DemoShutter",
+    "LaserSelector",
+    "OpticalBus",
+    "SIMCamera",
+    "SIMPatternDevice",
+    "bus",
+]
+
+#: Channel (laser line) -> structure the demo sample shows in it.
+DEMO_CHANNELS: dict[str, str] = {"488": "microtubules", "561": "ccps"}
+#: Sizes the demo camera offers (square frames).
+DEMO_SIZES = (64, 128, 256, 512)
+
+
+@dataclass
+class OpticalBus:
+    """What the demo devices tell each other (the trigger and control cables of a rig).
+
+    Attributes
+    ----------
+    pattern, laser : int
+        Currently selected pattern position and laser index (software-timed frames).
+    pattern_seq, laser_seq : list of int or None
+        Loaded hardware sequences, used frame by frame while ``*_running`` is set.
+    shutter_open : bool
+        Whether the excitation reaches the sample.
+    optics, pattern_config, camera_config : config
+        The simulated microscope.
+    """
+
+    pattern: int = 0
+    laser: int = 0
+    pattern_seq: list[int] | None = None
+    laser_seq: list[int] | None = None
+    pattern_running: bool = False
+    laser_running: bool = False
+    shutter_open: bool = True
+    optics: OpticsConfig = field(default_factory=OpticsConfig)
+    pattern_config: PatternConfig = field(default_factory=PatternConfig)
+    camera_config: CameraConfig = field(default_factory=CameraConfig)
+    channels: tuple[str, ...] = tuple(DEMO_CHANNELS)
+
+    def frame_state(self, i: int) -> tuple[int, int]:
+        """(pattern, laser) of the i-th frame of the running burst."""
+        pattern = self.pattern
+        if self.pattern_running and self.pattern_seq:
+            pattern = self.pattern_seq[i % len(self.pattern_seq)]
+        laser = self.laser
+        if self.laser_running and self.laser_seq:
+            laser = self.laser_seq[i % len(self.laser_seq)]
+        return pattern, laser
+
+
+#: The one bus of this process.
+bus = OpticalBus()
+
+
+def _sequenceable_label(
+    device: StateDevice, on_load: Callable[[list[int]], None], on_run: Callable[[bool], None]
+) -> None:
+    """Re-register a state device's ``Label`` as hardware-sequenceable."""
+    cls = type(device)
+    labels = list(device._label_to_state)
+    device.register_property(
+        "Label",
+        default_value=labels[0],
+        allowed_values=labels,
+        getter=cls._get_current_label,
+        setter=cls._set_current_label,
+        sequence_max_length=4096,
+        sequence_loader=lambda d, seq: on_load([d._label_to_state[str(s)] for s in seq]),
+        sequence_starter=lambda d: on_run(True),
+        sequence_stopper=lambda d: on_run(False),
+    )
+
+
+class SIMPatternDevice(StateDevice):
+    """Pattern selector: state ``a * n_phases + p`` has label ``"a{a}p{p}"`` (3 x 3 SIM)."""
+
+    def __init__(self) -> None:
+        pat = bus.pattern_config
+        labels = {
+            a * pat.n_phases + p: f"a{a}p{p}"
+            for a in range(pat.n_angles)
+            for p in range(pat.n_phases)
+        }
+        super().__init__(labels)
+        _sequenceable_label(
+            self,
+            lambda seq: setattr(bus, "pattern_seq", seq),
+            lambda run: setattr(bus, "pattern_running", run),
+        )
+
+    def get_state(self) -> int:
+        """Current pattern position."""
+        return bus.pattern
+
+    def set_state(self, position: int) -> None:
+        """Select a pattern (software-timed frames)."""
+        bus.pattern = int(position)
+
+
+class LaserSelector(StateDevice):
+    """Excitation line: label ``"488"`` or ``"561"``."""
+
+    def __init__(self) -> None:
+        super().__init__(dict(enumerate(bus.channels)))
+        _sequenceable_label(
+            self,
+            lambda seq: setattr(bus, "laser_seq", seq),
+            lambda run: setattr(bus, "laser_running", run),
+        )
+
+    def get_state(self) -> int:
+        """Current laser index."""
+        return bus.laser
+
+    def set_state(self, position: int) -> None:
+        """Select a laser."""
+        bus.laser = int(position)
+
+
+class DemoShutter(ShutterDevice):
+    """Laser shutter."""
+
+    def get_open(self) -> bool:
+        """Whether the shutter is open."""
+        return bus.shutter_open
+
+    def set_open(self, open: bool) -> None:
+        """Open or close the shutter."""
+        bus.shutter_open = bool(open)
+
+
+class _ChannelScene:
+    """Specimen + forward model of one channel; renders uint16 raw frames.
+
+    The noise-free bands of the moving specimen (the expensive part) are recomputed on a
+    background thread every `refresh_s` of sample time, so frames keep their rate while the
+    sample moves; each frame is then a cheap per-pixel sum plus camera noise.
+    """
+
+    def __init__(self, channel: str, size: int, photons: float, seed: int, motion: float) -> None:
+        from livesr.simulate import SIMForwardModel, Specimen
+
+        optics = bus.optics
+        field_um = size * optics.pixel_size_um
+        structure = DEMO_CHANNELS.get(channel, "microtubules")
+        self.specimen = Specimen(structure, field_um, seed, motion=motion)
+        known = channel in optics.emission_um
+        self.model = SIMForwardModel(
+            bus.pattern_config,
+            optics,
+            bus.camera_config,
+            (size, size),
+            channel=channel if known else None,
+            noise="fast",
+        )
+        self.photons = photons
+        self.rng = np.random.default_rng(seed)
+        self.refresh_s = 1.0
+        self._bands = self.model.prepare(self.specimen, 0.0)
+        self._refreshing = threading.Lock()
+
+    def _refresh(self, t_s: float) -> None:
+        try:
+            self._bands = self.model.prepare(self.specimen, t_s)
+        finally:
+            self._refreshing.release()
+
+    def render(self, t_s: float, pattern: int, out: NDArray[np.uint16]) -> None:
+        bands = self._bands
+        if t_s - bands.t > self.refresh_s and self._refreshing.acquire(blocking=False):
+            threading.Thread(target=self._refresh, args=(t_s,), daemon=True).start()
+        scale = bands.photon_scale(self.photons)
+        out[:] = self.model.render_frame(bands, pattern, scale=scale, rng=self.rng)
+
+
+class SIMCamera(CameraDevice):
+    """Camera that images the simulated two-colour sample under the current pattern.
+
+    Properties beyond Exposure: ``Size`` (square frame side, px), ``Photons`` (mean photons
+    per pixel of the structure), ``Seed`` (sample and noise), ``Motion`` (speed-up of the
+    specimen's motion over real time), ``RealTime`` (1: wait
+    out the exposure like a real camera; 0: as fast as rendering allows, for benchmarks).
+    Frame metadata carries ``SIMPattern`` and ``Laser``, so every frame can be traced to the
+    pattern it was taken with.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._exposure = 10.0
+        self._size = 256
+        self._photons = 100.0
+        self._seed = 0
+        self._real_time = 1
+        self._motion = 10.0
+        self._scenes: dict[tuple[str, int, float, int, float], _ChannelScene] = {}
+        self._t0 = time.perf_counter()
+        self._scene_lock = threading.Lock()
+        cls = type(self)
+        self.register_property(
+            "Size", default_value=256, allowed_values=list(DEMO_SIZES),
+            getter=cls._get_size, setter=cls._set_size,
+        )  # fmt: skip
+        self.register_property(
+            "Photons", default_value=100.0, limits=(0.0, 100000.0),
+            getter=cls._get_photons, setter=cls._set_photons,
+        )  # fmt: skip
+        self.register_property(
+            "Seed", default_value=0, limits=(0, 999), getter=cls._get_seed, setter=cls._set_seed
+        )
+        self.register_property(
+            "Motion", default_value=10.0, limits=(0.0, 1000.0),
+            getter=cls._get_motion, setter=cls._set_motion,
+        )  # fmt: skip
+        self.register_property(
+            "RealTime", default_value=1, allowed_values=[0, 1],
+            getter=cls._get_real_time, setter=cls._set_real_time,
+        )  # fmt: skip
+
+    # --- properties
+    def _get_size(self) -> int:
+        return self._size
+
+    def _set_size(self, value: int) -> None:
+        self._size = int(value)
+
+    def _get_photons(self) -> float:
+        return self._photons
+
+    def _set_photons(self, value: float) -> None:
+        self._photons = float(value)
+
+    def _get_seed(self) -> int:
+        return self._seed
+
+    def _set_seed(self, value: int) -> None:
+        self._seed = int(value)
+
+    def _get_motion(self) -> float:
+        return self._motion
+
+    def _set_motion(self, value: float) -> None:
+        self._motion = float(value)
+
+    def _get_real_time(self) -> int:
+        return self._real_time
+
+    def _set_real_time(self, value: int) -> None:
+        self._real_time = int(value)
+
+    # --- camera API
+    def get_exposure(self) -> float:
+        """Exposure in ms."""
+        return self._exposure
+
+    def set_exposure(self, exposure: float) -> None:
+        """Set the exposure in ms (the frame time when RealTime is 1)."""
+        self._exposure = float(exposure)
+
+    def shape(self) -> tuple[int, int]:
+        """Frame shape (Y, X)."""
+        return (self._size, self._size)
+
+    def dtype(self) -> DTypeLike:
+        """uint16."""
+        return np.uint16
+
+    def _scene(self, laser: int) -> _ChannelScene:
+        channel = bus.channels[laser]
+        key = (channel, self._size, self._photons, self._seed, self._motion)
+        with self._scene_lock:
+            scene = self._scenes.get(key)
+            if scene is None:
+                # Each channel gets its own sample seed so the colours differ.
+                seed = self._seed * 7919 + laser
+                scene = self._scenes[key] = _ChannelScene(
+                    channel, self._size, self._photons, seed, self._motion
+                )
+        return scene
+
+    def start_sequence(
+        self, n: int | None, get_buffer: Callable[[Sequence[int], DTypeLike], NDArray[Any]]
+    ) -> Iterator[Mapping[str, Any]]:
+        """Render `n` frames (forever when None) under the bus' pattern/laser (sequence)."""
+        shape = self.shape()
+        i = 0
+        next_due = time.perf_counter()
+        while n is None or i < n:
+            pattern, laser = bus.frame_state(i)
+            buf = get_buffer(shape, np.uint16)
+            t_s = time.perf_counter() - self._t0
+            if bus.shutter_open:
+                self._scene(laser).render(t_s, pattern, buf)
+            else:
+                buf[:] = self._dark(shape)
+            if self._real_time:
+                next_due += self._exposure / 1000.0
+                delay = next_due - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                else:
+                    next_due = time.perf_counter()
+            yield {"SIMPattern": str(pattern), "Laser": bus.channels[laser]}
+            i += 1
+
+    def _dark(self, shape: tuple[int, int]) -> NDArray[np.uint16]:
+        return np.full(shape, int(bus.camera_config.offset_adu), dtype=np.uint16)
+
+
+DEMO_CFG = """\
+# livesr demo microscope: a simulated two-colour SIM microscope made of pymmcore-plus Python
+# devices (UniMMCore). Load with livesr.acquire.open_core("demo") or open_core(this file).
+# Lines starting with '#py ' are UniMMCore's Python extension; plain Micro-Manager ignores them.
+Property,Core,Initialize,0
+#py pyDevice,Camera,livesr.simulate.devices,SIMCamera
+#py pyDevice,Pattern,livesr.simulate.devices,SIMPatternDevice
+#py pyDevice,Laser,livesr.simulate.devices,LaserSelector
+#py pyDevice,Shutter,livesr.simulate.devices,DemoShutter
+Property,Core,Initialize,1
+#py Property,Core,Camera,Camera
+#py Property,Core,Shutter,Shutter
+# UniMMCore 0.18 does not auto-open a shutter around snaps of a Python camera: the demo keeps
+# the laser shutter open (AutoShutter off) so software-timed and triggered frames both see light.
+#py Property,Core,AutoShutter,0
+#py Property,Camera,Exposure,5.0
+#py ConfigGroup,Channel,488,Laser,Label,488
+#py ConfigGroup,Channel,561,Laser,Label,561
+# Pixel size configs are evaluated in C++, which cannot see Python devices: condition on an
+# always-true Core property. 0.0626 um matches livesr.config.OpticsConfig.
+ConfigPixelSize,Res100x,Core,TimeoutMs,5000
+PixelSize_um,Res100x,0.0626
+#py Property,Core,ChannelGroup,Channel
+"""
