@@ -1,0 +1,97 @@
+"""The preview on a real live run: demo microscope (pymmcore-plus Python devices), LivePipeline,
+a tiny DFCAN on torch, and the window offscreen or headless snapshots."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+torch = pytest.importorskip("torch")
+useq = pytest.importorskip("useq")
+pytest.importorskip("pymmcore_plus")
+
+from livesr.acquire import open_core, run_live  # noqa: E402
+from livesr.config import ModelConfig  # noqa: E402
+from livesr.io import open_store  # noqa: E402
+from livesr.models import build_model, save_weights  # noqa: E402
+from livesr.preview import render_panels, with_preview  # noqa: E402
+
+TINY = ModelConfig(
+    in_frames=9,
+    scale=2,
+    options={"groups": 1, "blocks": 1, "width": 8, "reduction": 4, "size_psc": 16},
+)
+TIMEPOINTS = 4
+
+
+@pytest.fixture
+def weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.delenv("LIVESR_BACKEND", raising=False)
+    monkeypatch.setenv("LIVESR_CACHE_DIR", str(tmp_path / "cache"))
+    torch.manual_seed(0)
+    path = tmp_path / "tiny-dfcan.safetensors"
+    save_weights(build_model(TINY), path)
+    return str(path)
+
+
+@pytest.fixture
+def core():
+    core = open_core("demo")
+    core.setProperty("Camera", "Size", 64)
+    core.setExposure(2.0)
+    yield core
+    core.unloadAllDevices()
+
+
+def _sequence() -> useq.MDASequence:
+    return useq.MDASequence(
+        channels=["488", "561"], time_plan={"interval": 0, "loops": TIMEPOINTS}
+    )
+
+
+def test_window_shows_the_live_sr_of_a_demo_run(core, weights: str, tmp_path: Path) -> None:
+    windows = []
+    run = with_preview(run_live, headless=False, keep_open=False, on_window=windows.append)
+    out = tmp_path / "run.zarr"
+    summary = run(core, _sequence(), out, models={"488": weights, "561": weights}, backend="torch")
+    assert summary.status == "finished"
+    (window,) = windows
+    assert window.redraws > 0
+    status = window.status_text
+    assert status.startswith(f"t {TIMEPOINTS - 1} |") and status.endswith("finished")
+    assert f"skipped {summary.stacks_skipped}" in status
+
+    # What the window drew is the newest SR (and its wide-field) as written to the store.
+    store = open_store(out)
+    t = TIMEPOINTS - 1
+    expected = render_panels(
+        [np.asarray(store.wf[t, c]) for c in (0, 1)],
+        [np.asarray(store.sr[t, c]) for c in (0, 1)],
+    )
+    np.testing.assert_array_equal(window.image, expected)
+    shot = window.screenshot()
+    # The SR composite is on screen: its bright pixels are green and magenta, not grey UI.
+    green = (shot[..., 1] > 120) & (shot[..., 0] < 60)
+    magenta = (shot[..., 0] > 120) & (shot[..., 2] > 120) & (shot[..., 1] < 60)
+    assert green.sum() > 50 and magenta.sum() > 50
+
+
+def test_headless_preview_writes_snapshots_beside_the_store(
+    core, weights: str, tmp_path: Path
+) -> None:
+    run = with_preview(run_live, headless=True, snapshot_interval_s=0.05)
+    out = tmp_path / "run.zarr"
+    summary = run(core, _sequence(), out, models={"488": weights}, backend="torch")
+    assert summary.status == "finished"
+    folder = tmp_path / "run.preview"
+    status = json.loads((folder / "status.json").read_text())
+    assert status["finished"] and status["t"] == TIMEPOINTS - 1
+    assert status["frames"] == summary.sr_live + summary.sr_backfilled
+    latest = (folder / "latest.png").read_bytes()
+    assert latest.startswith(b"\x89PNG")
+    assert (folder / f"t{TIMEPOINTS - 1:06d}.png").is_file()
