@@ -58,7 +58,10 @@ def test_resume_gives_the_uninterrupted_weights(dlsr_tree: Path, tmp_path: Path)
 
 def test_dfgan_trains_generator_and_discriminator(dlsr_tree: Path, tmp_path: Path) -> None:
     model = ModelConfig(architecture="dfgan", in_frames=9, scale=2, options=TINY)
-    result = train(_config(dlsr_tree, tmp_path / "gan", model=model, iterations=3))
+    small_d = {"widths": (8, 8), "stem": 8, "dense": 16}
+    result = train(
+        _config(dlsr_tree, tmp_path / "gan", model=model, iterations=3, discriminator=small_d)
+    )
     state = load_checkpoint(tmp_path / "gan" / "latest.pt")
     assert result.step == 3
     assert "discriminator" in state and state["d_optimizer"]["state"]

@@ -9,7 +9,7 @@ downloaded) or ``tiff_pairs`` (the authors' DL-SR patch folders).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 from typing_extensions import Self
@@ -162,6 +162,9 @@ class TrainConfig(FrozenConfig):
         DFGAN: weight of the generator's BCE term (0.1).
     g_steps_per_d_step : int
         DFGAN: generator steps per discriminator step (3).
+    discriminator : dict
+        DFGAN: `livesr.models.DFGANDiscriminator` options (``widths``, ``stem``, ``dense``);
+        empty gives the authors' discriminator.
     val_every : int
         Validate (and checkpoint) every this many iterations.
     val_patches : int
@@ -201,6 +204,7 @@ class TrainConfig(FrozenConfig):
     ssim_weight: float = Field(0.1, ge=0.0)
     adversarial_weight: float = Field(0.1, ge=0.0)
     g_steps_per_d_step: int = Field(3, ge=1)
+    discriminator: dict[str, Any] = Field(default_factory=dict)
     val_every: int = Field(2000, ge=1)
     val_patches: int = Field(500, ge=1)
     plateau_patience: int = Field(10, ge=1)

@@ -131,7 +131,7 @@ def build_networks(config: TrainConfig) -> tuple[torch.nn.Module, torch.nn.Modul
         return model, None
     from livesr.models import DFGANDiscriminator
 
-    return model, DFGANDiscriminator()
+    return model, DFGANDiscriminator(**config.discriminator)
 
 
 def train(config: TrainConfig, *, resume: bool = False) -> TrainResult:
@@ -258,9 +258,11 @@ def train(config: TrainConfig, *, resume: bool = False) -> TrainResult:
                 x, y = batch()
                 with torch.autocast(device.type, enabled=use_amp), torch.no_grad():
                     fake = net(x)
+                # One discriminator forward over real and fake together: DDP allows a single
+                # forward per backward.
                 with torch.autocast(device.type, enabled=use_amp):
-                    real_p, fake_p = d_net(y), d_net(fake.detach())
-                d_loss = _bce(real_p, 1.0) + _bce(fake_p, 0.0)
+                    probs = d_net(torch.cat([y, fake.detach().to(y.dtype)]))
+                d_loss = _bce(probs[: len(y)], 1.0) + _bce(probs[len(y) :], 0.0)
                 d_opt.zero_grad(set_to_none=True)
                 d_scaler.scale(d_loss).backward()  # type: ignore[no-untyped-call]
                 d_scaler.step(d_opt)
