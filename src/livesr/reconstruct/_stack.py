@@ -196,6 +196,10 @@ class StackReconstructor:
         """
         stacks = np.asarray(stacks)
         in_frames = self.reconstructor.info.in_frames
+        if in_frames == 1 and stacks.ndim == 4 and stacks.shape[1] > 1:
+            # A wide-field (SISR) model given raw SIM stacks sees their wide-field image, the
+            # frame mean, as in training (min-max normalisation makes sum and mean identical).
+            stacks = stacks.mean(axis=1, keepdims=True, dtype=np.float32)
         if stacks.ndim != 4 or stacks.shape[1] != in_frames:
             raise ValueError(
                 f"expected stacks (N, {in_frames}, Y, X) for {self._static['model']!r}, got "
