@@ -118,6 +118,9 @@ def bench(
     part: Annotated[
         Optional[list[str]], typer.Option(help="Run another part by name (repeatable).")
     ] = None,
+    all_parts: Annotated[
+        bool, typer.Option("--all", help="Run every benchmark part (slow).")
+    ] = False,
     repeats: Annotated[Optional[int], typer.Option(min=1, help="Timed repeats.")] = None,
     json_file: Annotated[
         Optional[Path], typer.Option("--json", help="Also write all rows to this JSON file.")
@@ -125,19 +128,26 @@ def bench(
 ) -> None:
     """Benchmark backends (latency, SR frames/s, FLOP/s vs peak) and other parts.
 
-    Without part flags: a quick run of DFCAN 9x128x128 on torch and ONNX Runtime at batch 1
-    and 2, plus the Wiener path when available.
+    Without part flags: DFCAN 9x128x128 on torch and ONNX Runtime at batch 1 and 2, plus the
+    Wiener path when available. Part flags (--wiener, --simulate, --pipeline, --part NAME)
+    run those parts only (add --backends to time backends too); --models, --sizes, --batch
+    and --repeats go to every part that takes them.
     """
     present = available_parts()
     chosen = [
         name for name, on in zip(_PART_FLAGS, (wiener, simulate, pipeline), strict=True) if on
     ]
     chosen += list(part or [])
-    explicit_backends = any(v is not None for v in (models, backends, sizes, batch))
-    if not chosen or explicit_backends:
+    if all_parts:
+        chosen = list(present)
+    elif not chosen:
+        # The quick default: backends side by side, plus the cached Wiener path if present
+        # (unless backends or models were named: then the user asked for backends only).
+        chosen = ["backends"]
+        if backends is None and models is None and "wiener" in present:
+            chosen.append("wiener")
+    elif backends is not None:
         chosen.insert(0, "backends")
-        if not (wiener or simulate or pipeline or part or explicit_backends):
-            chosen += [p for p in ("wiener",) if p in present]
     missing = [p for p in chosen if p not in present]
     if missing:
         typer.echo(
