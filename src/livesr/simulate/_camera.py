@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -35,9 +36,10 @@ def camera_adu(
         Source of the noise; not shared between threads.
     method : {"poisson", "fast"}
         ``"poisson"`` draws exact Poisson photo-electrons (numpy, about 100 ns per pixel).
-        ``"fast"`` draws one normal deviate per pixel and matches the first three cumulants of
-        Poisson plus read noise (mean, variance, skewness) with a Cornish-Fisher term; the
-        simulated live camera uses it to keep up with realistic frame rates.
+        ``"fast"`` draws one normal deviate per pixel (inverse CDF on 16-bit random numbers,
+        tails cut at 4.3 sigma) and matches the first three cumulants of Poisson plus read
+        noise (mean, variance, skewness) with a Cornish-Fisher term; about 4x cheaper, so the
+        simulated live camera keeps up with realistic frame rates.
 
     Returns
     -------
@@ -58,7 +60,7 @@ def camera_adu(
     elif method == "fast":
         # Cumulants of Poisson(lam) + N(0, r^2): mean lam, variance lam + r^2, third lam.
         # x = lam + s z + c (z^2 - 1), s^2 = lam + r^2, c = lam / (6 s^2), matches them to O(c^2).
-        z = rng.standard_normal(lam.shape, dtype=np.float32)
+        z = _fast_normal(lam.shape, rng)
         var = lam + read * read
         np.maximum(var, np.float32(1e-12), out=var)
         electrons = np.multiply(z, z)
@@ -77,3 +79,21 @@ def camera_adu(
     np.rint(electrons, out=electrons)
     np.clip(electrons, 0, camera.max_adu, out=electrons)
     return electrons.astype(np.uint16)
+
+
+@lru_cache(maxsize=1)
+def _normal_table() -> NDArray[np.float32]:
+    from scipy.special import ndtri
+
+    # Normal quantiles at the centres of 2**16 equal-probability bins, rescaled to unit
+    # variance (the cut tails would otherwise shrink it by 1e-5).
+    table = np.asarray(ndtri((np.arange(65536) + 0.5) / 65536), np.float64)
+    out: NDArray[np.float32] = (table / table.std()).astype(np.float32)
+    return out
+
+
+def _fast_normal(shape: tuple[int, ...], rng: np.random.Generator) -> NDArray[np.float32]:
+    """Standard normal deviates from 16-bit uniform draws through a quantile table."""
+    n = int(np.prod(shape))
+    index = np.frombuffer(rng.bytes(2 * n), np.uint16)
+    return np.take(_normal_table(), index).reshape(shape)
