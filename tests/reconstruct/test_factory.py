@@ -149,3 +149,15 @@ def test_onnx_cache_is_keyed_by_model_shape_and_precision(tmp_path: Path) -> Non
     assert a != onnx_cache_path("h1", (1, 9, 64, 96))
     assert a != onnx_cache_path("h1", (1, 9, 64, 64), precision="fp16")
     assert onnx_cache_path("h1", None).name.startswith("dynamic")
+
+
+@pytest.mark.gpu
+def test_auto_prefers_the_fastest_gpu_backend(weights: Path) -> None:
+    import importlib.util
+
+    rec = create_reconstructor(weights, frame_shape=(64, 64))
+    assert rec.info.device.startswith("cuda")
+    if importlib.util.find_spec("tensorrt") is not None:
+        assert rec.info.backend == "tensorrt"
+    status = available_backends()
+    assert status["torch-cuda"] is None

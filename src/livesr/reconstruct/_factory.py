@@ -116,7 +116,7 @@ def available_backends() -> dict[str, str | None]:
     ort_cuda = _ort_reason("CUDAExecutionProvider")
     return {
         "tensorrt": trt,
-        "onnxruntime-cuda": ort_cuda or (cuda and f"ONNX Runtime CUDA input via torch: {cuda}"),
+        "onnxruntime-cuda": ort_cuda,
         "onnxruntime-cpu": _ort_reason("CPUExecutionProvider")
         or ("torch is not installed (needed to export the ONNX graph)" if torch_missing else None),
         "torch-cuda": cuda,

@@ -82,6 +82,13 @@ class OnnxRuntimeReconstructor:
         # Silence ORT's per-node provider-assignment warnings (log level 3 = errors only).
         options.log_severity_level = 3
         self._session = ort.InferenceSession(str(onnx_path), options, providers=providers)
+        if self._session.get_providers()[0] != wanted:
+            # ORT lists providers it was built with, then silently falls back to the CPU when
+            # the GPU or its libraries are missing: make that an explicit error.
+            raise BackendUnavailableError(
+                f"onnxruntime could not initialise {wanted} (no GPU, driver or CUDA/cuDNN "
+                f"libraries?); it would run on {self._session.get_providers()[0]}"
+            )
         (inp,) = self._session.get_inputs()
         (out,) = self._session.get_outputs()
         self._input_name, self._output_name = inp.name, out.name
