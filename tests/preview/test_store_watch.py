@@ -62,3 +62,22 @@ def test_watcher_names_missing_sr_images(tmp_path: Path) -> None:
     store = _store(tmp_path / "run.zarr")
     with pytest.raises(KeyError, match="no SR image 'sr_other'"):
         StoreWatcher(store.path, PreviewFeed(), sr_name="sr_other")
+
+
+def test_cli_preview_headless_writes_a_snapshot_of_the_newest_time_point(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from livesr.cli import app
+
+    store = _store(tmp_path / "run.zarr")
+    _write_t(store, 0)
+    _write_t(store, 1)
+    store.set_status("finished")
+    result = CliRunner().invoke(app, ["preview", str(store.path), "--headless", "--once"])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "run.preview"
+    assert (folder / "latest.png").is_file() and (folder / "t000001.png").is_file()
+    assert "t 1 |" in result.output and "finished" in result.output
+
+    missing = CliRunner().invoke(app, ["preview", str(store.path), "--sr", "sr_x", "--headless"])
+    assert missing.exit_code == 2 and "no SR image 'sr_x'" in missing.output
