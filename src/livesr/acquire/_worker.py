@@ -238,12 +238,12 @@ class InferenceWorker:
     def _backfill(self) -> None:
         done = self.store.sr_done()
         raw_done = self.store.raw_done()
+        no_raw: list[tuple[int, int]] = []
         for t, c in dict.fromkeys(self._todo):  # unique, in skip order
             if t < done.shape[0] and done[t, c]:
                 continue
             if not (t < raw_done.shape[0] and raw_done[t, c]):
-                self.sr_failed += 1
-                self.errors.append(f"backfill of t={t} c={c}: raw stack not on disk")
+                no_raw.append((t, c))  # the raw writer failed before this stack
                 continue
             try:
                 data = self.store.read_stack(t, c)
@@ -266,3 +266,6 @@ class InferenceWorker:
             }
             with exceptions_logged("srFrameReady slot"):
                 self._emit_sr(sr, info)
+        if no_raw:
+            self.sr_failed += len(no_raw)
+            self.errors.append(f"no backfill for {len(no_raw)} stacks without raw data on disk")
