@@ -86,6 +86,14 @@ def _smooth_size(n: int, factor: int) -> int:
         m += 2
 
 
+def _take_band(a: NDArray[np.complex64], pos: int, neg: int, axis: int) -> NDArray[np.complex64]:
+    """The first `pos` and last `neg` entries of `a` along `axis` (an FFT band), as one copy."""
+    n = a.shape[axis]
+    if axis == 0:
+        return np.concatenate((a[:pos], a[n - neg :]), axis=0)
+    return np.concatenate((a[:, :pos], a[:, n - neg :]), axis=1)
+
+
 class SIMForwardModel:
     """Raw SIM frames of a specimen for one camera, pattern and channel.
 
@@ -198,8 +206,16 @@ class SIMForwardModel:
         self._iby = np.flatnonzero(np.abs(qy) < kc)
         self._ibx = np.flatnonzero(np.abs(qx) < kc)
         self._ibx_r = np.flatnonzero((qx >= 0) & (qx < kc))  # rfft half of the columns
-        self._fby = np.rint(qy[self._iby] * pyy * p).astype(np.int64) % fy
-        self._fbx = np.rint(qx[self._ibx] * pxx * p).astype(np.int64) % fx
+        # Both index sets are two runs, (non-negative, negative) frequencies: kept as counts
+        # so the band moves with slice copies instead of slow fancy indexing.
+        self._band_y = (
+            int(np.count_nonzero(qy[self._iby] >= 0)),
+            int(np.count_nonzero(qy[self._iby] < 0)),
+        )
+        self._band_x = (
+            int(np.count_nonzero(qx[self._ibx] >= 0)),
+            int(np.count_nonzero(qx[self._ibx] < 0)),
+        )
         shift = (p - p / os_) / 2  # camera centre minus fine centre of pixel [0, 0]
         sig2 = 2 * math.pi**2 * self.prefilter_um**2
         qyy, qxx = np.meshgrid(qy, qx, indexing="ij")
@@ -262,29 +278,35 @@ class SIMForwardModel:
                     f"{self.fine_shape} (use model.fine_density(specimen, t))"
                 )
         pyy, pxx = self.padded_shape
-        iby, ibx, fby, fbx = self._iby, self._ibx, self._fby, self._fbx
+        (ay, by), (ax, bx) = self._band_y, self._band_x
         # Band-pruned 2D FFTs: transform along x, keep the band's columns, then along y.
-        spec = sfft.rfft(density, axis=1, workers=_WORKERS)[:, self._ibx_r]
-        spec = sfft.fft(spec, axis=0, workers=_WORKERS, overwrite_x=True)[fby]
+        spec = sfft.rfft(density, axis=1, workers=_WORKERS)[:, :ax]
+        spec = _take_band(sfft.fft(spec, axis=0, workers=_WORKERS, overwrite_x=True), ay, by, 0)
         full = np.zeros((pyy, pxx // 2 + 1), np.complex64)
-        full[np.ix_(iby, self._ibx_r)] = spec * self._w0
+        spec *= self._w0
+        full[:ay, :ax] = spec[:ay]
+        full[pyy - by :, :ax] = spec[ay:]
         b0 = sfft.irfft2(full, s=(pyy, pxx), workers=_WORKERS)
         n_a = len(self.wavevectors)
         re = np.empty((n_a, self.n_orders, *self.shape), np.float32)
         im = np.empty_like(re)
-        band_at = np.ix_(iby, ibx)
+        mod = np.empty(self.fine_shape, np.complex64)
         for d, (ky, kx) in enumerate(self.wavevectors):
             for n in range(1, self.n_orders + 1):
                 # exp(i 2 pi n k.r) shifts the spectrum by n k exactly, for any sub-pixel k.
                 ex = np.exp(2j * math.pi * n * kx * self._rx).astype(np.complex64)
                 ey = np.exp(2j * math.pi * n * ky * self._ry).astype(np.complex64)
-                mod = sfft.fft(density * ex, axis=1, workers=_WORKERS, overwrite_x=True)
-                cols = mod[:, fbx]
-                del mod
+                np.multiply(density, ex, out=mod)
+                cols = _take_band(sfft.fft(mod, axis=1, workers=_WORKERS), ax, bx, 1)
                 cols *= ey[:, None]
-                spec_n = sfft.fft(cols, axis=0, workers=_WORKERS, overwrite_x=True)[fby]
+                spec_n = sfft.fft(cols, axis=0, workers=_WORKERS, overwrite_x=True)
+                spec_n = _take_band(spec_n, ay, by, 0)
+                spec_n *= self._w[d, n - 1]
                 full_n = np.zeros((pyy, pxx), np.complex64)
-                full_n[band_at] = spec_n * self._w[d, n - 1]
+                full_n[:ay, :ax] = spec_n[:ay, :ax]
+                full_n[:ay, pxx - bx :] = spec_n[:ay, ax:]
+                full_n[pyy - by :, :ax] = spec_n[ay:, :ax]
+                full_n[pyy - by :, pxx - bx :] = spec_n[ay:, ax:]
                 band = self._crop(sfft.ifft2(full_n, workers=_WORKERS, overwrite_x=True))
                 re[d, n - 1] = band.real
                 im[d, n - 1] = band.imag
