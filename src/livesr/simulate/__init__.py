@@ -3,6 +3,12 @@
 Pure numpy/scipy. `Specimen` draws a moving BioSR-like structure analytically,
 `SIMForwardModel` turns it into raw SIM frames (linear 3x3 or nonlinear 5x5) through an OTF,
 pixel integration and an sCMOS camera, and `simulate_sample` does both for a time-lapse.
+
+Ground truth is defined as what an ideal, noise-free SIM delivers: the specimen density
+band-limited by the ideal incoherent OTF whose cutoff is the SIM passband ``kc + n_orders k0``
+(about 1.9 kc for linear SIM at k0 = 0.9 kc), sampled at the SR scale (x2 linear, x3
+nonlinear). It holds every frequency a SIM reconstruction can recover, including those beyond
+the wide-field cutoff kc, and none it cannot.
 The pymmcore-plus devices of the demo microscope live in ``livesr.simulate.devices``.
 """
 

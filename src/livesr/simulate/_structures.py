@@ -254,7 +254,7 @@ def _ccps(
         xs.append(cx[small] + dx[small])
         ms.append(brightness[small] * env[small])
         ss.append(np.maximum(diameter[small] / 4, MIN_SIGMA_UM))
-        n_ring = 24
+        n_ring = 40  # ring Gaussians closer than their sigma: a smooth ring
         ang = 2 * math.pi * np.arange(n_ring) / n_ring
         r = (diameter[large] / 2 - ring_sigma)[:, None]
         ys.append(((cy[large] + dy[large])[:, None] + r * np.sin(ang)).ravel())
