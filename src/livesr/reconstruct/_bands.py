@@ -25,6 +25,7 @@ __all__ = [
     "fourier_pad",
     "frequency_radius",
     "phase_ramp",
+    "remove_leakage",
     "separation_matrix",
     "shifted_radius",
 ]
@@ -114,6 +115,41 @@ def separation_matrix(
         )
     inverse: NDArray[np.complex128] = np.asarray(np.linalg.pinv(mixing), dtype=np.complex128)
     return inverse
+
+
+def remove_leakage(
+    bands: NDArray[np.complexfloating],
+    band0: NDArray[np.complexfloating],
+    region: NDArray[np.bool_],
+) -> NDArray[np.complexfloating]:
+    """Subtract the part of each band that is a copy of band 0.
+
+    Frame-to-frame intensity fluctuations (laser noise, bleaching) break the phase algebra and
+    leak a scaled copy of band 0 into every other band; it shows up as a ghost of the
+    wide-field image at each band's carrier. The leak coefficient is the least-squares
+    projection onto band 0 over `region` (which should exclude DC, where the camera offset
+    sits and does not fluctuate).
+
+    Parameters
+    ----------
+    bands : ndarray, complex, shape (B, Y, X) or (B, Y, X//2+1)
+        Separated bands of one angle (not band 0 itself).
+    band0 : ndarray, complex, same trailing shape
+        Band 0 of the same angle.
+    region : ndarray, bool, same trailing shape
+        Frequencies used for the projection.
+
+    Returns
+    -------
+    ndarray, same shape and dtype as `bands`
+    """
+    ref = band0[region]
+    norm = float(np.vdot(ref, ref).real)
+    if norm <= 0:
+        return bands
+    alpha = np.array([np.vdot(ref, b[region]) / norm for b in bands])
+    out: NDArray[np.complexfloating] = bands - alpha.astype(bands.dtype)[:, None, None] * band0
+    return out
 
 
 def frequency_radius(shape: tuple[int, int], pixel_size_um: float) -> NDArray[np.float64]:
