@@ -51,9 +51,16 @@ def test_raw_spectrum_has_first_order_carriers_at_configured_k(mode: str) -> Non
         assert measured_deg == pytest.approx(params["angles_deg"][angle], abs=1.0)
 
 
-def test_uniform_specimen_gives_the_configured_pattern_phase_and_modulation() -> None:
+def _attenuated_otf(k: np.ndarray) -> np.ndarray:
+    # fairSIM's estimated OTF: ideal OTF times a^(k/kc), as a measured OTF would fall off.
+    v = k / OPTICS.cutoff_per_um()
+    return ideal_otf_radial(v) * 0.3**v
+
+
+@pytest.mark.parametrize("otf", [None, _attenuated_otf])
+def test_uniform_specimen_gives_the_configured_pattern_phase_and_modulation(otf: object) -> None:
     pattern = PatternConfig.linear(modulation=0.8)
-    model = SIMForwardModel(pattern, OPTICS, CAMERA, (64, 64), noise="poisson")
+    model = SIMForwardModel(pattern, OPTICS, CAMERA, (64, 64), otf=otf)  # type: ignore[arg-type]
     bands = model.prepare(np.ones(model.fine_shape, np.float32))
     p = OPTICS.pixel_size_um
     y, x = np.meshgrid(np.arange(64) * p, np.arange(64) * p, indexing="ij")
@@ -63,12 +70,9 @@ def test_uniform_specimen_gives_the_configured_pattern_phase_and_modulation() ->
         ky, kx = model.wavevectors[angle]
         img = model.expected_frame(bands, frame, scale=1.0) - CAMERA.background_photons
         # Camera pixels integrate the pattern: its contrast is m * OTF(k) * sinc(ky p) sinc(kx p).
-        contrast = (
-            0.8
-            * ideal_otf_radial(math.hypot(ky, kx) / OPTICS.cutoff_per_um())
-            * np.sinc(ky * p)
-            * np.sinc(kx * p)
-        )
+        k = np.array(math.hypot(ky, kx))
+        otf_k = _attenuated_otf(k) if otf else ideal_otf_radial(k / OPTICS.cutoff_per_um())
+        contrast = 0.8 * otf_k * np.sinc(ky * p) * np.sinc(kx * p)
         ideal = 1.0 + contrast * np.cos(2 * np.pi * (ky * y + kx * x) + model.phases[phase])
         np.testing.assert_allclose(img[interior], ideal[interior], atol=2e-3)
 
@@ -86,6 +90,18 @@ def test_flat_field_photon_statistics_match_the_camera_model() -> None:
     var = (electrons + camera.read_noise_e**2) / camera.gain_e_per_adu**2 + 1 / 12
     assert adu.mean() == pytest.approx(mean, rel=0.01)
     assert adu.var() == pytest.approx(var, rel=0.03)
+
+
+def test_frames_fluctuate_in_intensity_by_the_configured_fraction() -> None:
+    camera = CameraConfig(background_photons=0.0, read_noise_e=0.0)
+    model = SIMForwardModel(
+        PatternConfig.linear(modulation=0.0), OPTICS, camera, (32, 32), fluctuation=0.05
+    )
+    bands = model.prepare(np.ones(model.fine_shape, np.float32))
+    rng = np.random.default_rng(3)
+    means = [model.render_frame(bands, 0, photons=5000.0, rng=rng).mean() for _ in range(300)]
+    signal = np.asarray(means) - camera.offset_adu
+    assert signal.std() / signal.mean() == pytest.approx(0.05, rel=0.15)
 
 
 def test_signal_level_sets_mean_photons_over_the_structure() -> None:
