@@ -4,11 +4,13 @@
 processes, or a running scheduler), writing ``sr`` or a new ``sr_<model>`` image; it is
 idempotent and resumable through the store's done masks, and uses the same per-stack
 `livesr.reconstruct.StackReconstructor` as the live pipeline, so its SR equals the live SR.
+`run_sweep` runs the SNR sweep of `livesr.evaluate` the same way.
 """
 
 from ._cluster import SCHEDULERS, dask_client
 from ._recipe import Recipe, recipes_for_model, recipes_from_store, sr_name_for
 from ._reprocess import ReprocessResult, reprocess
+from ._sweep import run_sweep
 
 __all__ = [
     "SCHEDULERS",
@@ -18,5 +20,6 @@ __all__ = [
     "recipes_for_model",
     "recipes_from_store",
     "reprocess",
+    "run_sweep",
     "sr_name_for",
 ]

@@ -70,8 +70,10 @@ def dask_client(
             "n_workers": workers,
             "threads_per_worker": threads_per_worker,
             "processes": scheduler == "processes",
-            # No web dashboard: it needs bokeh and a free port, and nobody looks at it here.
+            # No web dashboard, and the scheduler's small HTTP server on a free port: the
+            # default 8787 is often taken by another cluster, and the fallback warns.
             "dashboard_address": None,
+            "scheduler_kwargs": {"dashboard": False, "dashboard_address": ":0"},
         }
         logger.info("starting a local Dask cluster: %s", options)
         with dist.LocalCluster(**options) as cluster, dist.Client(cluster) as client:
