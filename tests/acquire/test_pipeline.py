@@ -228,3 +228,27 @@ def test_wiener_live_on_the_demo_microscope(core: Any, tmp_path: Path) -> None:
     assert sr.mean() == pytest.approx(wf.mean(), rel=0.2)
     provenance = store.info["sr_images"]["sr"]["provenance"]
     assert provenance["488"]["backend"] == "wiener" and provenance["561"]["model"] == "wiener"
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
+def test_dfcan_weights_live_through_stack_reconstructor(
+    core: Any, tmp_path: Path, backend: str
+) -> None:
+    pytest.importorskip("torch")
+    if backend == "onnxruntime":
+        pytest.importorskip("onnxruntime")
+    from livesr.acquire import run_live
+    from livesr.models import DFCAN, save_weights
+
+    weights = tmp_path / "tiny.safetensors"
+    save_weights(DFCAN(in_frames=9, scale=2, groups=1, blocks=1, width=16), weights)
+    summary = run_live(
+        core, _sequence(2, ("488",)), tmp_path / "run.zarr",
+        models={"488": str(weights)}, backend=backend,
+    )  # fmt: skip
+    store = open_store(tmp_path / "run.zarr")
+    assert summary.status == "finished" and store.sr_done().all()
+    assert store.sr.shape == (2, 1, 128, 128)
+    assert np.isfinite(store.sr[1, 0]).all() and store.sr[1, 0].std() > 0
+    provenance = store.info["sr_images"]["sr"]["provenance"]["488"]
+    assert provenance["backend"] == backend and provenance["weights_sha256"]
