@@ -78,3 +78,12 @@ def test_cli_time_lapse_writes_one_stack_per_timepoint(tmp_path: Path) -> None:
     raw = tifffile.imread(tmp_path / "raw.tif")
     assert raw.shape == (3, 9, 32, 32)
     assert not np.array_equal(raw[0], raw[2])
+
+
+def test_static_specimen_gives_independent_noise_realisations_of_one_scene() -> None:
+    raw, gt, _, _ = simulate_sample("er", size=48, level=5, timepoints=2, motion=0.0, seed=3)
+    np.testing.assert_array_equal(gt[0], gt[1])
+    # Same expected image, independent noise: the frame difference is pure noise (mean ~0).
+    diff = raw[0].astype(np.float64) - raw[1]
+    assert abs(diff.mean()) < 0.1 * diff.std()
+    assert np.corrcoef(raw[0].ravel(), raw[1].ravel())[0, 1] > 0.5

@@ -121,14 +121,18 @@ def simulate_sample(
     raw = np.empty((timepoints, pattern.n_frames, *shape), np.uint16)
     gt = np.empty((timepoints, sy, sx), np.float32)
     scale: float | None = None
+    bands = None
     for ti in range(timepoints):
         t = ti * interval_s
-        bands = model.prepare(specimen, t)
+        # A static specimen needs its bands and GT once: later stacks only redraw the noise.
+        if bands is None or motion != 0:
+            bands = model.prepare(specimen, t)
+            truth = model.ground_truth(specimen, t)
         if scale is None:
             # Fixed from the first stack, so fading and drift change the brightness over time.
             scale = bands.photon_scale(photons)
         raw[ti] = model.render_stack(bands, scale=scale, rng=rng)
-        gt[ti] = model.ground_truth(specimen, t) * np.float32(scale)
+        gt[ti] = truth * np.float32(scale)
         if progress is not None:
             progress(ti + 1, timepoints)
     wf = raw.mean(axis=1, dtype=np.float32)
