@@ -72,10 +72,11 @@ def simulate(
         Optional[float], typer.Option(help="Mean signal photons per pixel (overrides --level).")
     ] = None,
 ) -> None:
-    """Simulate a SIM sample: raw.tif (frames angle-major), gt.tif, wf.tif, params.json, PNG.
+    """Simulate a SIM sample: raw.tif, gt.tif, wf.tif, params.json and preview.png.
 
-    raw.tif holds (T*F, Y, X) uint16 frames, t-major then angle-major, phase-minor; gt.tif
-    (T, sY, sX) and wf.tif (T, Y, X) are float32.
+    raw.tif holds uint16 frames (F, Y, X), angle-major and phase-minor, or (T, F, Y, X) for a
+    time-lapse; gt.tif (sY, sX) and wf.tif (Y, X) are float32 (with a leading T likewise).
+    params.json has the exact k vectors, phases, modulation, optics and seed.
     """
     import tifffile
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
