@@ -95,3 +95,13 @@ def test_headless_preview_writes_snapshots_beside_the_store(
     latest = (folder / "latest.png").read_bytes()
     assert latest.startswith(b"\x89PNG")
     assert (folder / f"t{TIMEPOINTS - 1:06d}.png").is_file()
+
+
+def test_a_run_that_fails_early_closes_the_window_and_raises(core, tmp_path: Path) -> None:
+    out = tmp_path / "taken.zarr"
+    out.mkdir()
+    windows = []
+    run = with_preview(run_live, headless=False, keep_open=True, on_window=windows.append)
+    with pytest.raises(FileExistsError, match="already exists"):
+        run(core, _sequence(), out, models={"488": "wiener"})
+    assert not windows[0].isVisible()

@@ -25,6 +25,7 @@ __all__ = [
     "cached_reconstructor",
     "recipes_for_model",
     "recipes_from_store",
+    "set_torch_threads",
     "sr_name_for",
 ]
 
@@ -74,7 +75,7 @@ class Recipe:
         from livesr.reconstruct import PercentileNormalizer, StackReconstructor
 
         if self.threads is not None:
-            _set_torch_threads(self.threads)
+            set_torch_threads(self.threads)
         if self.model == "wiener":
             opts = json.loads(self.wiener or "{}")
             return StackReconstructor.create(
@@ -98,7 +99,8 @@ class Recipe:
         )
 
 
-def _set_torch_threads(n: int) -> None:
+def set_torch_threads(n: int) -> None:
+    """Set torch's intra-op threads of this process (nothing if torch is not installed)."""
     try:
         import torch
     except ImportError:

@@ -16,6 +16,7 @@ cluster) is resumed by running the same command again: it computes only what is 
 from __future__ import annotations
 
 import os
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from ._recipe import (
     cached_reconstructor,
     recipes_for_model,
     recipes_from_store,
+    set_torch_threads,
     sr_name_for,
 )
 
@@ -68,6 +70,8 @@ class ReprocessResult:
         Time to probe the model, start or reach the cluster and build the workers' models.
     n_workers : int
         Dask workers that took part.
+    models : dict of channel index -> str
+        The model (weights path, bundled name or ``"wiener"``) used per channel.
     """
 
     store: Path
@@ -109,6 +113,12 @@ def _reconstruct_stack(
     write_sr_frame(path, name, t, c, sr)
     provenance.pop("raw_frames", None)  # per-stack detail; the store maps sr[t, c] to raw[t, c]
     return provenance
+
+
+def _torch_threads() -> int | None:
+    """Torch's intra-op thread count in this process, if torch is already imported."""
+    torch = sys.modules.get("torch")
+    return None if torch is None else int(torch.get_num_threads())
 
 
 def _warm(recipe: Recipe) -> None:
@@ -277,9 +287,10 @@ def reprocess(
 
     local_threads = isinstance(scheduler, str) and scheduler == "local"
     workers = n_workers or os.cpu_count() or 1
+    torch_threads = _torch_threads()
     if local_threads:
         # Worker threads share this process: split the cores between them instead of every
-        # worker's backend using all of them.
+        # worker's backend using all of them (restored afterwards).
         per = max(1, (os.cpu_count() or 1) // workers)
         recipes = {c: replace(r, threads=per) for c, r in recipes.items()}
 
@@ -343,6 +354,8 @@ def reprocess(
             client.cancel(futures)
             if close_bar is not None:
                 close_bar()
+            if local_threads and torch_threads is not None:
+                set_torch_threads(torch_threads)
         seconds = time.perf_counter() - t0
     result = replace(
         result,

@@ -212,7 +212,9 @@ def _run_beside_window(
         if worker.is_alive():
             return
         window.refresh()  # the last frames and the "finished" status
-        if not keep_open or not window.isVisible():
+        # A run that failed (e.g. bad input before the first frame) must not leave its error
+        # behind an open, empty window.
+        if "error" in outcome or not keep_open or not window.isVisible():
             timer.stop()
             app.quit()
 
