@@ -167,7 +167,7 @@ def _method_output(
         with warnings.catch_warnings():
             # A rejected fit at low signal is a result to record, not an error.
             warnings.simplefilter("ignore", SIMFitWarning)
-            image = rec(raw[np.newaxis])[0, 0]
+            image = rec(raw[np.newaxis].astype(np.float32))[0, 0]
         params = rec.params
         info["fit_ok"] = bool(params is not None and params.ok)
         info["wiener"] = rec.wiener

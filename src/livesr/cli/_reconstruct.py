@@ -1,0 +1,255 @@
+"""``livesr reconstruct``: Wiener SIM, wide-field, Richardson-Lucy or a trained model.
+
+Input: a raw SIM file (TIFF stack, folder of TIFFs, BioSR/DeltaVision MRC).
+"""
+
+# typer reads annotations at runtime, so no `from __future__ import annotations` here.
+import json
+import warnings
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import numpy as np
+import typer
+
+from ._app import app
+
+_BUILTIN = ("wiener", "rl", "wf")
+
+
+def _frame_slice(text: Optional[str]) -> slice:
+    if not text:
+        return slice(None)
+    try:
+        parts = [int(p) if p else None for p in text.split(":")]
+    except ValueError:
+        raise typer.BadParameter(f"--frames {text!r}: use START:STOP, e.g. 0:15") from None
+    if len(parts) != 2:
+        raise typer.BadParameter(f"--frames {text!r}: use START:STOP, e.g. 0:15")
+    return slice(parts[0], parts[1])
+
+
+def _fail(message: str) -> "typer.Exit":
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def _default_out(source: Path, method: str) -> Path:
+    stem = source.name if source.is_dir() else source.stem
+    tag = method if method in _BUILTIN else Path(method).stem
+    return source.parent / f"{stem}_{tag}.tif"
+
+
+@app.command()
+def reconstruct(
+    input: Annotated[
+        Path, typer.Argument(help="TIFF stack, folder of TIFF frames, or MRC file (angle-major).")
+    ],
+    method: Annotated[
+        str,
+        typer.Option(
+            help="wiener | rl | wf, or a trained model (bundled weights name or .safetensors)."
+        ),
+    ] = "wiener",
+    angles: Annotated[int, typer.Option(help="Pattern orientations.")] = 3,
+    phases: Annotated[int, typer.Option(help="Phase steps per orientation.")] = 3,
+    orders: Annotated[
+        int, typer.Option(help="Band orders: 1 = linear 2-beam, 2 = 3-beam or nonlinear.")
+    ] = 1,
+    na: Annotated[float, typer.Option(help="Detection NA.")] = 1.49,
+    wavelength: Annotated[float, typer.Option(help="Emission wavelength in um.")] = 0.525,
+    pixel_size: Annotated[
+        Optional[float],
+        typer.Option(help="Raw pixel size in um (default: from the MRC header, else 0.0626)."),
+    ] = None,
+    k0: Annotated[
+        Optional[float], typer.Option(help="Nominal pattern frequency, cycles/um.")
+    ] = None,
+    k0_fraction: Annotated[
+        float, typer.Option(help="Nominal pattern frequency as a fraction of 2 NA / lambda.")
+    ] = 0.9,
+    angle_offset: Annotated[float, typer.Option(help="Nominal first orientation, deg.")] = 8.0,
+    modulation: Annotated[float, typer.Option(help="Nominal modulation depth.")] = 0.8,
+    search: Annotated[
+        str,
+        typer.Option(
+            help="Carrier search: 'free' (annulus; pattern unknown) or 'nominal' (near the "
+            "nominal k; rejects fits more than 5 % away)."
+        ),
+    ] = "free",
+    wiener: Annotated[
+        Optional[float], typer.Option(help="Wiener parameter (default: from the SNR).")
+    ] = None,
+    attenuation: Annotated[
+        float, typer.Option(help="OTF attenuation strength 0-1 (thick samples: 0.9-0.99).")
+    ] = 0.0,
+    scale: Annotated[
+        Optional[int], typer.Option(help="Output upsampling (default 2; 3 with --orders 2).")
+    ] = None,
+    iterations: Annotated[int, typer.Option(help="Richardson-Lucy iterations.")] = 20,
+    otf: Annotated[
+        Optional[Path], typer.Option(help="Measured radial OTF (.mrc, e.g. *_OTF2d.mrc).")
+    ] = None,
+    frames: Annotated[
+        Optional[str], typer.Option(help="Use only frames START:STOP of the input.")
+    ] = None,
+    glob: Annotated[str, typer.Option(help="File pattern inside an input folder.")] = "*",
+    backend: Annotated[str, typer.Option(help="Backend of a trained model.")] = "auto",
+    out: Annotated[
+        Optional[Path], typer.Option(help="Output TIFF (default: INPUT_<method>.tif).")
+    ] = None,
+    params_out: Annotated[
+        Optional[Path], typer.Option(help="Write the estimated parameters and fit as JSON.")
+    ] = None,
+) -> None:
+    """Reconstruct raw SIM frames into a super-resolved (or wide-field) image.
+
+    Frames are angle-major, phase-minor. A file holding several SIM stacks (a multiple of
+    angles x phases frames) gives one output plane per stack; parameters are estimated on the
+    first stack.
+    """
+    from livesr.config import OpticsConfig, PatternConfig
+    from livesr.io import read_otf, read_stack
+    from livesr.reconstruct import (
+        RadialOTF,
+        SIMFitWarning,
+        WienerReconstructor,
+        richardson_lucy,
+        widefield,
+    )
+
+    if search not in ("free", "nominal"):
+        raise typer.BadParameter(f"--search {search!r}: use 'free' or 'nominal'")
+    if orders not in (1, 2):
+        raise typer.BadParameter("--orders must be 1 (linear) or 2 (3-beam / nonlinear)")
+    try:
+        raw = read_stack(input, glob=glob)
+        data = raw.data[_frame_slice(frames)]
+        px = pixel_size or raw.pixel_size_um or 0.0626
+        optics = OpticsConfig.single(na=na, wavelength_um=wavelength, pixel_size_um=px)
+        pattern = PatternConfig(
+            n_angles=angles,
+            n_phases=phases,
+            k0_fraction=None if k0 else k0_fraction,
+            k0_per_um=k0,
+            angle_offset_deg=angle_offset,
+            modulation=modulation,
+            nonlinear_harmonics=(0.3,) if orders == 2 else (),
+        )
+        measured = read_otf(otf) if otf is not None else None
+    except (OSError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    n = pattern.n_frames
+    if data.shape[0] % n:
+        raise _fail(
+            f"{input}: {data.shape[0]} frames is not a multiple of {angles} angles x {phases} "
+            f"phases = {n}; set --angles/--phases to match, or select frames with --frames "
+            "START:STOP"
+        )
+    stacks = data.reshape(-1, n, *data.shape[-2:])
+    report: dict[str, Any] = {
+        "input": str(input),
+        "method": method,
+        "frames": int(data.shape[0]),
+        "stacks": int(stacks.shape[0]),
+        "optics": optics.model_dump(mode="json"),
+        "pattern": pattern.model_dump(mode="json"),
+    }
+    sr_pixel = px
+    try:
+        if method == "wf":
+            result = widefield(stacks, scale=scale or 1)
+            sr_pixel = px / (scale or 1)
+        elif method == "rl":
+            s = scale or 2
+            otf_model = (
+                RadialOTF.from_optics(optics, measured=(measured.radial, measured.dk_per_um))
+                if measured
+                else None
+            )
+            result = np.stack(
+                [
+                    richardson_lucy(w, optics, otf=otf_model, scale=s, iterations=iterations)
+                    for w in widefield(stacks)
+                ]
+            )
+            sr_pixel = px / s
+            report.update(iterations=iterations, scale=s)
+        elif method == "wiener":
+            otf_model = (
+                RadialOTF.from_optics(optics, measured=(measured.radial, measured.dk_per_um))
+                if measured
+                else None
+            )
+            rec = WienerReconstructor(
+                pattern,
+                optics,
+                otf=otf_model,
+                wiener=wiener,
+                scale=scale,
+                attenuation=attenuation,
+                search=search,  # type: ignore[arg-type]
+            )
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", SIMFitWarning)
+                rec.calibrate(stacks[0])
+            for w in caught:
+                typer.echo(f"warning: {w.message}", err=True)
+            result = np.concatenate([rec(stack[None].astype(np.float32)) for stack in stacks])
+            result = result[:, 0]
+            sr_pixel = px / rec.info.scale
+            report.update(rec.report())
+            if otf is not None:
+                report["otf_file"] = str(otf)
+        else:
+            result, provenance = _trained(method, backend, stacks)
+            sr_pixel = px / (result.shape[-1] // stacks.shape[-1])
+            report["provenance"] = provenance
+    except (OSError, ValueError, ImportError, RuntimeError) as exc:
+        raise _fail(str(exc)) from None
+
+    import tifffile
+
+    target = out or _default_out(input, method)
+    planes = result.astype(np.float32)
+    tifffile.imwrite(
+        target,
+        planes if planes.shape[0] > 1 else planes[0],
+        imagej=True,
+        resolution=(1.0 / sr_pixel, 1.0 / sr_pixel),
+        metadata={"unit": "um", "axes": "TYX" if planes.shape[0] > 1 else "YX"},
+    )
+    report["output"] = str(target)
+    report["output_pixel_size_um"] = sr_pixel
+    report["output_shape"] = list(planes.shape)
+    if params_out is not None:
+        params_out.write_text(json.dumps(report, indent=2, default=float))
+    typer.echo(f"wrote {target} ({'x'.join(map(str, planes.shape))}, {sr_pixel * 1000:.1f} nm px)")
+    if method == "wiener":
+        fits = report.get("angles", [])
+        for d, fit in enumerate(fits):
+            f = fit["fit"] or {}
+            typer.echo(
+                f"  angle {d}: |k| {fit['k_magnitude_per_um']:.3f}/um "
+                f"({np.hypot(*fit['k_cycles_per_field']):.2f} cycles/field), "
+                f"{fit['angle_deg']:.1f} deg, m {fit['modulation'][0]:.2f}, "
+                f"{f.get('status', '?')}"
+            )
+        typer.echo(f"  wiener parameter {report['wiener']:.3f}")
+
+
+def _trained(method: str, backend: str, stacks: np.ndarray) -> tuple[np.ndarray, Any]:
+    """Run a trained model through the shared StackReconstructor."""
+    try:
+        from livesr.reconstruct import StackReconstructor
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError(
+            f"--method {method!r} is a trained model, which needs the torch extra: "
+            "pip install 'livesr[torch]'"
+        ) from exc
+    sr_fn = StackReconstructor.create(method, backend, frame_shape=stacks.shape[-2:])
+    try:
+        outputs = [sr_fn(stack) for stack in stacks]
+    finally:
+        sr_fn.close()
+    return np.stack([o[0] for o in outputs]), outputs[0][1]
