@@ -6,8 +6,10 @@ from __future__ import annotations
 from . import _acquire  # noqa: F401
 from . import _bench  # noqa: F401
 from . import _demo  # noqa: F401
+from . import _evaluate  # noqa: F401
 from . import _export  # noqa: F401
 from . import _preview  # noqa: F401
+from . import _reconstruct  # noqa: F401
 from . import _reprocess  # noqa: F401
 from . import _simulate  # noqa: F401
 from . import _train  # noqa: F401
