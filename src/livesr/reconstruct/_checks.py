@@ -53,9 +53,12 @@ def check_stack(
     # Integer camera data cannot hold NaN; only float input needs the (costly) finite check.
     if np.issubdtype(data.dtype, np.floating) and not np.isfinite(data).all():
         raise ValueError(f"{what}: the frames contain NaN or infinite values; fix the input")
-    flat = np.abs(data).reshape(-1, *data.shape[-2:]).max(axis=(1, 2))
-    if np.any(flat == 0):
-        bad = int(np.argmax(flat == 0)) % n_frames
+    frames = data.reshape(-1, data.shape[-2] * data.shape[-1])
+    empty = frames.max(axis=1) == 0
+    if not np.issubdtype(data.dtype, np.unsignedinteger):
+        empty &= frames.min(axis=1) == 0
+    if np.any(empty):
+        bad = int(np.argmax(empty)) % n_frames
         raise ValueError(
             f"{what}: frame {bad} is all zeros: a dropped or unwritten frame; re-acquire or "
             "remove the stack"
