@@ -92,6 +92,40 @@ def test_flat_field_photon_statistics_match_the_camera_model() -> None:
     assert adu.var() == pytest.approx(var, rel=0.03)
 
 
+def _pattern_phase(img: np.ndarray, k: np.ndarray, pixel_um: float) -> float:
+    y, x = np.meshgrid(*(np.arange(n) * pixel_um for n in img.shape), indexing="ij")
+    inner = (slice(8, -8), slice(8, -8))
+    carrier = np.exp(-2j * np.pi * (k[0] * y + k[1] * x))
+    return float(np.angle(((img - img[inner].mean()) * carrier)[inner].sum()))
+
+
+def test_phase_offsets_and_jitter_move_the_pattern() -> None:
+    pattern = PatternConfig.linear()
+    offsets = [0.3, -1.0, 2.0]
+    model = SIMForwardModel(
+        pattern, OPTICS, CAMERA, (64, 64), phase_offsets=offsets, phase_jitter=0.1
+    )
+    bands = model.prepare(np.ones(model.fine_shape, np.float32))
+    p = OPTICS.pixel_size_um
+    for angle, offset in enumerate(offsets):
+        k = model.wavevectors[angle]
+        frame = model.expected_frame(bands, angle * 3 + 1, scale=1.0)
+        expected = model.phases[1] + offset
+        assert np.angle(np.exp(1j * (_pattern_phase(frame, k, p) - expected))) == pytest.approx(
+            0.0, abs=0.02
+        )
+    rng = np.random.default_rng(0)
+    errors = []
+    for _ in range(60):
+        frame = model.render_frame(bands, 0, photons=5000.0, rng=rng).astype(np.float64)
+        errors.append(
+            np.angle(np.exp(1j * (_pattern_phase(frame, model.wavevectors[0], p) - 0.3)))
+        )
+    assert np.std(errors) == pytest.approx(0.1, rel=0.3)
+    with pytest.raises(ValueError, match="one global phase per angle"):
+        SIMForwardModel(pattern, OPTICS, CAMERA, (64, 64), phase_offsets=[0.0])
+
+
 def test_frames_fluctuate_in_intensity_by_the_configured_fraction() -> None:
     camera = CameraConfig(background_photons=0.0, read_noise_e=0.0)
     model = SIMForwardModel(

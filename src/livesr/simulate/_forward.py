@@ -17,7 +17,7 @@ camera pixels so the periodic FFT does not wrap light across the edges.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,6 +121,12 @@ class SIMForwardModel:
         Camera noise method of `render_frame` (see `camera_adu`).
     fluctuation : float
         Relative rms frame-to-frame intensity fluctuation (laser noise).
+    phase_offsets : sequence of float, optional
+        Global pattern phase of each angle in radians, added to every phase step (real
+        instruments rarely start at phase 0); default zeros.
+    phase_jitter : float
+        Rms random error of each frame's pattern phase in radians (imprecise phase stepping),
+        drawn per frame by `render_frame`.
 
     Notes
     -----
@@ -141,6 +147,8 @@ class SIMForwardModel:
         otf: Callable[[NDArray[np.float64]], NDArray[np.float64]] | None = None,
         noise: NoiseMethod = "poisson",
         fluctuation: float = 0.03,
+        phase_offsets: Sequence[float] | None = None,
+        phase_jitter: float = 0.0,
     ) -> None:
         if len(shape) != 2 or min(shape) < 16:
             raise ValueError(f"shape={shape} must be (Y, X) camera pixels, each at least 16")
@@ -153,6 +161,17 @@ class SIMForwardModel:
         self.channel = channel
         self.noise: NoiseMethod = noise
         self.fluctuation = float(fluctuation)
+        if phase_offsets is None:
+            phase_offsets = [0.0] * pattern.n_angles
+        if len(phase_offsets) != pattern.n_angles:
+            raise ValueError(
+                f"phase_offsets has {len(phase_offsets)} values; the pattern has "
+                f"{pattern.n_angles} angles (one global phase per angle, radians)"
+            )
+        if not 0 <= phase_jitter < math.pi:
+            raise ValueError(f"phase_jitter={phase_jitter} must be an rms error in [0, pi) rad")
+        self.phase_offsets = np.asarray(phase_offsets, np.float64)
+        self.phase_jitter = float(phase_jitter)
         p = self.pixel_size_um = optics.pixel_size_um
         self.cutoff_per_um = optics.cutoff_per_um(channel)
         self.wavevectors = pattern_wavevectors(pattern, optics, channel)  # (A, 2) cycles/um
@@ -342,6 +361,7 @@ class SIMForwardModel:
         photons: float | None = None,
         scale: float | None = None,
         intensity: float = 1.0,
+        phase_error: float = 0.0,
     ) -> NDArray[np.float32]:
         """Noise-free photons of one raw frame, background included.
 
@@ -358,6 +378,8 @@ class SIMForwardModel:
             brightness changes (fading puncta) visible over a time-lapse.
         intensity : float
             Relative illumination intensity of this frame.
+        phase_error : float
+            Extra pattern phase of this frame in radians.
 
         Returns
         -------
@@ -371,7 +393,7 @@ class SIMForwardModel:
         out = bands.b0.copy()
         tmp = np.empty_like(out)
         for n in range(1, self.n_orders + 1):
-            alpha = n * self.phases[phase]
+            alpha = n * (self.phases[phase] + self.phase_offsets[angle] + phase_error)
             m = self.strengths[n - 1]
             out += np.multiply(bands.re[angle, n - 1], np.float32(m * math.cos(alpha)), out=tmp)
             out -= np.multiply(bands.im[angle, n - 1], np.float32(m * math.sin(alpha)), out=tmp)
@@ -400,7 +422,10 @@ class SIMForwardModel:
         """
         factor = self._scale(bands, photons, scale)
         intensity = max(0.0, 1.0 + self.fluctuation * float(rng.standard_normal()))
-        expected = self.expected_frame(bands, frame, scale=factor, intensity=intensity)
+        error = self.phase_jitter * float(rng.standard_normal()) if self.phase_jitter else 0.0
+        expected = self.expected_frame(
+            bands, frame, scale=factor, intensity=intensity, phase_error=error
+        )
         return camera_adu(expected, self.camera, rng, self.noise)
 
     def render_stack(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -56,6 +56,8 @@ def simulate_sample(
     camera: CameraConfig | None = None,
     noise: NoiseMethod = "poisson",
     motion: float = 1.0,
+    phase_offsets: Sequence[float] | None = None,
+    phase_jitter: float = 0.0,
     progress: Callable[[int, int], None] | None = None,
 ) -> SimulatedSample:
     """Simulate a SIM time-lapse of one structure.
@@ -87,6 +89,9 @@ def simulate_sample(
         Camera noise method (`camera_adu`).
     motion : float
         Motion scale of the specimen (0 = static).
+    phase_offsets, phase_jitter
+        Global pattern phase per angle and rms per-frame phase error, radians (see
+        `SIMForwardModel`); zero by default.
     progress : callable, optional
         Called as ``progress(done, total)`` after each timepoint (main thread).
 
@@ -111,7 +116,15 @@ def simulate_sample(
     if pattern is None:
         pattern = PatternConfig.linear() if mode == "linear" else PatternConfig.nonlinear()
     camera = camera or CameraConfig()
-    model = SIMForwardModel(pattern, optics, camera, shape, noise=noise)
+    model = SIMForwardModel(
+        pattern,
+        optics,
+        camera,
+        shape,
+        noise=noise,
+        phase_offsets=phase_offsets,
+        phase_jitter=phase_jitter,
+    )
     field = (shape[0] * optics.pixel_size_um, shape[1] * optics.pixel_size_um)
     specimen = Specimen(structure, field, seed, motion=motion)
     # Noise draws are independent of the specimen's geometry stream.
@@ -170,12 +183,14 @@ def describe(
         "k0_per_um": model.k0_per_um,
         "angles_deg": np.degrees(np.arctan2(*model.wavevectors.T)).tolist(),
         "phases_rad": model.phases.tolist(),
+        "phase_offsets_rad": model.phase_offsets.tolist(),
+        "phase_jitter_rad": model.phase_jitter,
         "modulation": list(model.strengths),
         "cutoff_per_um": model.cutoff_per_um,
         "passband_per_um": model.passband_per_um,
         "coordinates": (
-            "illumination 1 + sum_n m_n cos(n (2 pi k . r + phase)); r = (y, x) um from the "
-            "centre of camera pixel [0, 0]; k = (ky, kx) cycles/um"
+            "illumination 1 + sum_n m_n cos(n (2 pi k . r + phase + phase_offset[angle])); "
+            "r = (y, x) um from the centre of camera pixel [0, 0]; k = (ky, kx) cycles/um"
         ),
         "ground_truth": (
             "density band-limited by the ideal incoherent OTF of cutoff passband_per_um "
