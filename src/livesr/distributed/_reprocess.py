@@ -244,6 +244,14 @@ def reprocess(
     t_start = time.perf_counter()
     path = Path(store)
     sr_store = open_store(path, mode="r+")
+    if sr_store.status == "running":
+        # Also what a crashed run leaves behind; but a live pipeline still writing the same
+        # done masks would race with this client.
+        logger.warning(
+            "%s says its acquisition is still running: reprocess only after it finished or "
+            "died (a crashed run stays 'running')",
+            path,
+        )
     if model is None:
         recipes = recipes_from_store(sr_store)
     else:
