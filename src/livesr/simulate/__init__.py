@@ -12,8 +12,9 @@ the wide-field cutoff kc, and none it cannot.
 The pymmcore-plus devices of the demo microscope live in ``livesr.simulate.devices``.
 """
 
+from ._bands import SIMBands, signal_level
 from ._camera import NoiseMethod, camera_adu
-from ._forward import SIMBands, SIMForwardModel, signal_level
+from ._forward import SIMForwardModel
 from ._levels import SIGNAL_LEVELS, level_photons
 from ._sample import SimulatedSample, simulate_sample
 from ._specimen import Specimen

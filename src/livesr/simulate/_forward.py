@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft as sfft
@@ -27,50 +26,14 @@ from numpy.typing import NDArray
 from livesr.config import CameraConfig, OpticsConfig, PatternConfig
 from livesr.optics import ideal_otf_radial, pattern_phases, pattern_wavevectors
 
+from ._bands import SIMBands, signal_level
 from ._camera import NoiseMethod, camera_adu
 from ._specimen import Specimen
+from ._truth import band_limited_density
 
-__all__ = ["SIMBands", "SIMForwardModel", "signal_level"]
+__all__ = ["SIMForwardModel"]
 
 _WORKERS = 2
-
-
-def signal_level(image: NDArray[np.floating]) -> float:
-    """Mean of an image over its structure: pixels at least 20% of the 99.9th percentile.
-
-    This is the photon count that the signal levels refer to (background excluded).
-    """
-    top = float(np.percentile(image, 99.9))
-    if top <= 0:
-        raise ValueError("the specimen is empty in this field of view: nothing to scale")
-    return float(image[image >= 0.2 * top].mean())
-
-
-@dataclass(frozen=True)
-class SIMBands:
-    """Noise-free bands of one specimen state: the per-timepoint cache of the forward model.
-
-    Attributes
-    ----------
-    b0 : ndarray, float32, shape (Y, X)
-        Wide-field image (order 0), density units, pixel-integrated.
-    re, im : ndarray, float32, shape (n_angles, n_orders, Y, X)
-        Real and imaginary parts of the modulated bands ``B_dn`` (orders n = 1..n_orders).
-    signal : float
-        `signal_level` of `b0`: photons scale as ``photons / signal``.
-    t : float
-        Specimen time (s) the bands show.
-    """
-
-    b0: NDArray[np.float32]
-    re: NDArray[np.float32]
-    im: NDArray[np.float32]
-    signal: float
-    t: float
-
-    def photon_scale(self, photons: float) -> float:
-        """Factor from density units to photons for `photons` mean signal photons per pixel."""
-        return photons / self.signal
 
 
 def _smooth_size(n: int, factor: int) -> int:
@@ -457,19 +420,14 @@ class SIMForwardModel:
             Density units (multiply by `SIMBands.photon_scale` for photons per camera-pixel
             area); pixel [0, 0] covers ``[0, p / sr_scale)`` of the field.
         """
-        s, p = self.sr_scale, self.pixel_size_um
-        pyy, pxx = self.padded_shape
-        shape = (s * pyy, s * pxx)
-        ps = p / s
-        origin = (ps / 2 - self._pad[0] * p, ps / 2 - self._pad[1] * p)
-        density = specimen.density(t, shape, ps, origin_um=origin, blur_um=self.prefilter_um)
-        qy = np.fft.fftfreq(shape[0], ps)[:, None]
-        qx = np.fft.rfftfreq(shape[1], ps)[None, :]
-        q2 = qy**2 + qx**2
-        filt = ideal_otf_radial(np.sqrt(q2) / self.passband_per_um) * np.exp(
-            2 * math.pi**2 * self.prefilter_um**2 * q2
+        return band_limited_density(
+            specimen,
+            t,
+            shape=self.shape,
+            pixel_size_um=self.pixel_size_um,
+            scale=self.sr_scale,
+            pad=self._pad,
+            padded_shape=self.padded_shape,
+            passband_per_um=self.passband_per_um,
+            prefilter_um=self.prefilter_um,
         )
-        filt[q2 >= self.passband_per_um**2] = 0.0
-        gt = sfft.irfft2(sfft.rfft2(density, workers=_WORKERS) * filt, s=shape, workers=_WORKERS)
-        (py, px), (ny, nx) = self._pad, self.shape
-        return np.ascontiguousarray(gt[s * py : s * (py + ny), s * px : s * (px + nx)], np.float32)
