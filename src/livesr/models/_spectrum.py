@@ -116,6 +116,26 @@ def _axis_plan(n: int, size_psc: int | None, mode: str) -> _AxisPlan:
     return _AxisPlan(0, np.concatenate([cos, sin]), resize)
 
 
+@functools.lru_cache(maxsize=16)
+def _half_plan(nh: int, nw: int) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Half-spectrum columns and the Gather index that rebuilds the shifted full spectrum.
+
+    Returns the (nw, 2 nq) [cos | sin] matrix of columns k2 = 0 .. nw // 2 (nq of them) and,
+    for every shifted output pixel (j1, j2), the flat index into the (nh, nq) half magnitude
+    whose rows are already in shifted order.
+    """
+    nq = nw // 2 + 1
+    cos, sin = _dft_rows(np.arange(nq, dtype=np.int64), nw)
+    k1 = _shifted_frequencies(nh)[:, None]  # frequency of output row j1
+    k2 = _shifted_frequencies(nw)[None, :]
+    direct = k2 <= nw // 2
+    # Mirrored pixels read frequency (-k1, -k2); row of -k1 in shifted order:
+    mirror_row = ((-k1) % nh - nh // 2) % nh
+    rows = np.where(direct, np.arange(nh)[:, None], mirror_row)
+    cols = np.where(direct, k2, (-k2) % nw)
+    return np.concatenate([cos, sin]).T.copy(), (rows * nq + cols).reshape(-1)
+
+
 _TENSOR_CACHE: dict[tuple[object, ...], torch.Tensor] = {}
 
 
@@ -218,6 +238,8 @@ class SpectralMagnitude(nn.Module):
         key_h = ("dft", "h", height, self.size_psc, self.mode)
         key_w = ("dft", "w", width, self.size_psc, self.mode)
         gh = _constant(key_h, plan_h.dft, x)  # (2 nh, H')
+        if self.mode == "tiled" and plan_h.interp is None and plan_w.interp is None:
+            return self._half_spectrum(x, gh)
         gw = _constant(key_w, plan_w.dft.T, x)  # (W', 2 nw)
         nh, nw = gh.shape[0] // 2, gw.shape[1] // 2
         z = torch.matmul(gh, torch.matmul(x, gw))  # [[C A, C B], [S A, S B]]
@@ -225,6 +247,24 @@ class SpectralMagnitude(nn.Module):
         im = z[..., :nh, nw:] + z[..., nh:, :nw]
         spec = _magnitude_power(re, im, self.gamma)
         return self._resize(spec, plan_h.interp, plan_w.interp, key_h, key_w)
+
+    def _half_spectrum(self, x: torch.Tensor, gh: torch.Tensor) -> torch.Tensor:
+        # Real input: |X[k1, k2]| = |X[-k1, -k2]|, so only columns k2 = 0 .. W/2 are
+        # transformed (half the MatMul work) and the rest is one constant-index Gather.
+        nh, nw = int(x.shape[-2]), int(x.shape[-1])
+        gw_half, index = _half_plan(nh, nw)
+        gw = _constant(("half", nh, nw), gw_half, x)  # (W', 2 nq)
+        nq = gw.shape[1] // 2
+        z = torch.matmul(gh, torch.matmul(x, gw))
+        re = z[..., :nh, :nq] - z[..., nh:, nq:]
+        im = z[..., :nh, nq:] + z[..., nh:, :nq]
+        half = _magnitude_power(re, im, self.gamma)  # (B, C, nh, nq), rows shifted
+        flat_index = _TENSOR_CACHE.get(("gather", nh, nw, x.device))
+        if flat_index is None:
+            flat_index = torch.from_numpy(index).to(x.device)
+            _TENSOR_CACHE[("gather", nh, nw, x.device)] = flat_index
+        full = torch.index_select(half.flatten(-2), -1, flat_index)
+        return full.unflatten(-1, (nh, nw))
 
     def _dynamic(self, x: torch.Tensor) -> torch.Tensor:
         # Shape-generic graph: the DFT and resize matrices are computed from the input shape
