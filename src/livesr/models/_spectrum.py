@@ -264,7 +264,7 @@ class SpectralMagnitude(nn.Module):
             flat_index = torch.from_numpy(index).to(x.device)
             _TENSOR_CACHE[("gather", nh, nw, x.device)] = flat_index
         full = torch.index_select(half.flatten(-2), -1, flat_index)
-        return full.unflatten(-1, (nh, nw))
+        return full.reshape(full.shape[0], full.shape[1], nh, nw)
 
     def _dynamic(self, x: torch.Tensor) -> torch.Tensor:
         # Shape-generic graph: the DFT and resize matrices are computed from the input shape
