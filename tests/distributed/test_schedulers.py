@@ -16,14 +16,12 @@ ALL = [(t, c) for t in range(4) for c in range(2)]
 def test_reprocess_on_a_running_scheduler_by_address(
     tmp_path: Path, weights: Path, write_raw_run, reconstruct_live
 ) -> None:
-    from distributed import LocalCluster
-
     store = write_raw_run(tmp_path / "run.zarr")
     reconstruct_live(store, weights, [(0, 0)])
-    with LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster:
-        result = reprocess(store.path, weights, scheduler=cluster.scheduler_address)
+    with dask_client("local", n_workers=1) as cluster_client:  # stands in for a real cluster
+        address = cluster_client.scheduler.address
+        assert address.startswith("tcp://") or address.startswith("inproc://")
+        result = reprocess(store.path, weights, scheduler=address)
     assert result.n_workers == 1
     assert len(result.reconstructed) == len(ALL) - 1
     assert open_store(store.path).sr_done().all()
