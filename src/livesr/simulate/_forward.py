@@ -279,7 +279,9 @@ class SIMForwardModel:
                 ex = np.exp(2j * math.pi * n * kx * self._rx).astype(np.complex64)
                 ey = np.exp(2j * math.pi * n * ky * self._ry).astype(np.complex64)
                 np.multiply(density, ex, out=mod)
-                cols = _take_band(sfft.fft(mod, axis=1, workers=_WORKERS), ax, bx, 1)
+                # In place: `mod` is refilled for every band anyway.
+                spec_x = sfft.fft(mod, axis=1, workers=_WORKERS, overwrite_x=True)
+                cols = _take_band(spec_x, ax, bx, 1)
                 cols *= ey[:, None]
                 spec_n = sfft.fft(cols, axis=0, workers=_WORKERS, overwrite_x=True)
                 spec_n = _take_band(spec_n, ay, by, 0)
