@@ -41,7 +41,7 @@ def test_reprocess_in_worker_processes_matches_threads(
 
 
 def test_unknown_scheduler_names_the_choices() -> None:
-    with pytest.raises(ValueError, match="'local', 'processes' or a scheduler address"):
+    with pytest.raises(ValueError, match="'local', 'threads', 'processes' or a scheduler address"):
         with dask_client("--threads"):
             pass
 

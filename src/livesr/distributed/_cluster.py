@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["SCHEDULERS", "dask_client"]
 
 #: Scheduler names understood besides an address (``tcp://host:8786``, ``host:8786``).
-SCHEDULERS = ("local", "processes")
+SCHEDULERS = ("local", "threads", "processes")
 
 
 def _missing_dask() -> ImportError:
@@ -36,8 +36,9 @@ def dask_client(
     Parameters
     ----------
     scheduler : str or Client
-        ``"local"``: a LocalCluster whose workers are threads of this process (no start-up
-        cost, nothing to pickle; the backends release the GIL while they compute).
+        ``"local"`` (or ``"threads"``): a LocalCluster whose workers are threads of this
+        process (no start-up cost, nothing to pickle; the backends release the GIL while they
+        compute).
         ``"processes"``: a LocalCluster with one process per worker (isolated, like a real
         cluster). An address (``tcp://host:8786`` or ``host:8786``): a running scheduler of a
         real cluster; its workers need livesr installed and the store on a shared path.
@@ -81,7 +82,7 @@ def dask_client(
         return
     if scheduler.startswith("-") or " " in scheduler:
         raise ValueError(
-            f"unknown scheduler {scheduler!r}: use 'local', 'processes' or a scheduler "
+            f"unknown scheduler {scheduler!r}: use 'local', 'threads', 'processes' or a scheduler "
             "address such as tcp://10.0.0.5:8786"
         )
     address = scheduler if "://" in scheduler else f"tcp://{scheduler}"

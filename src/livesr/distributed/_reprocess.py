@@ -293,7 +293,7 @@ def reprocess(
         logger.info("%s: nothing to reprocess in %r", path, name)
         return replace(result, startup_s=time.perf_counter() - t_start)
 
-    local_threads = isinstance(scheduler, str) and scheduler == "local"
+    local_threads = isinstance(scheduler, str) and scheduler in ("local", "threads")
     workers = n_workers or os.cpu_count() or 1
     torch_threads = _torch_threads()
     if local_threads:
