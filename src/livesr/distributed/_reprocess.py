@@ -267,8 +267,10 @@ def reprocess(
         name = "sr" if same else sr_name_for(model if model is not None else model_name)
     elif name != "sr" and not name.startswith("sr_"):
         raise ValueError(f"SR image names are 'sr' or start with 'sr_', got {name!r}")
+    # The run's own recipes (model None) are what `sr` holds by construction, per channel.
     recorded = {h for h in _recorded_hashes(sr_store, name) if h is not None}
-    if recorded and weights not in recorded:
+    own = model is None and name == "sr"
+    if not own and recorded and weights not in recorded:
         raise ValueError(
             f"{name!r} in {path} holds SR of other weights ({min(recorded)[:12]}...); "
             f"model {model_name!r} would mix models in one image: pass another --name "
