@@ -111,3 +111,18 @@ def test_bundled_weights_resolve_by_name() -> None:
         assert read_card(path).weights_sha256 is not None
     with pytest.raises(FileNotFoundError, match="no bundled weights of that name"):
         resolve_weights("no-such-model")
+
+
+def test_cards_and_bundled_names_need_no_torch(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    save_weights(tiny_dfcan(), tmp_path / "w.safetensors")
+    code = (
+        "import sys, livesr.models as m; "
+        f"card = m.read_card({str(tmp_path / 'w.safetensors')!r}); "
+        "m.bundled_weights(); "
+        "assert card.in_frames == 9, card; "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
