@@ -108,7 +108,8 @@ def build_engine(onnx_path: Path, shape: tuple[int, int, int, int], timing_cache
     onnx_path : Path
         The graph from `tensorrt_onnx`; its tensor types fix every layer's precision.
     shape : (N, F, Y, X)
-        Input shape: the optimisation profile is min = opt = max = `shape`.
+        Input shape; for a graph with dynamic axes the optimisation profile is
+        min = opt = max = `shape`.
     timing_cache : Path
         Loaded if present, and rewritten with the new tactic timings after the build.
 
@@ -130,10 +131,15 @@ def build_engine(onnx_path: Path, shape: tuple[int, int, int, int], timing_cache
         raise RuntimeError(f"TensorRT could not parse {onnx_path}: {errors}")
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, _WORKSPACE_BYTES)
-    profile = builder.create_optimization_profile()
-    name = network.get_input(0).name
-    profile.set_shape(name, min=shape, opt=shape, max=shape)
-    config.add_optimization_profile(profile)
+    inp = network.get_input(0)
+    if any(d < 0 for d in tuple(inp.shape)):
+        # A dynamic graph: pin it to the configured frame size (min = opt = max), so tactics
+        # are timed for exactly the shape the camera delivers. Static graphs (livesr's default,
+        # with the DFT matrices as constants) need no profile, and some TensorRT versions
+        # reject one on static inputs.
+        profile = builder.create_optimization_profile()
+        profile.set_shape(inp.name, min=shape, opt=shape, max=shape)
+        config.add_optimization_profile(profile)
     old = timing_cache.read_bytes() if timing_cache.exists() else b""
     cache = config.create_timing_cache(old)
     config.set_timing_cache(cache, ignore_mismatch=False)
