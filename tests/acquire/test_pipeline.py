@@ -110,17 +110,15 @@ def test_reconstructor_error_is_reported_and_backfilled(
 def test_writer_error_stops_the_run_and_keeps_what_was_written(
     core: Any, tmp_path: Path, upsample_mean: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Fault injection: the disk "fills up" at the 20th raw frame.
-    written = {"n": 0}
-    real_write = SRStore.write_raw_frame
+    # Fault injection: the disk "fills up" when time point 2 is written.
+    real_write = SRStore.write_raw_frames
 
-    def failing_write(self: SRStore, *args: Any) -> None:
-        if written["n"] == 19:
+    def failing_write(self: SRStore, t: int, *args: Any) -> None:
+        if t >= 2:
             raise OSError(28, "No space left on device")
-        written["n"] += 1
-        real_write(self, *args)
+        real_write(self, t, *args)
 
-    monkeypatch.setattr(SRStore, "write_raw_frame", failing_write)
+    monkeypatch.setattr(SRStore, "write_raw_frames", failing_write)
     finished: list[Any] = []
     with pytest.raises(PipelineError, match="No space left"):
         # One burst per time point, so the cancel takes effect at the next time point.
@@ -134,7 +132,7 @@ def test_writer_error_stops_the_run_and_keeps_what_was_written(
     assert not core.mda.is_running()
     store = open_store(tmp_path / "run.zarr")
     assert store.status == "failed"
-    assert finished and finished[0].frames_written == 19
+    assert finished and finished[0].frames_written == 18
     assert finished[0].frames_acquired < 20 * 9  # the acquisition was stopped
     assert store.raw_done()[:2, 0].all() and not store.raw_done()[2, 0]
     assert store.sr_done()[:2, 0].all()

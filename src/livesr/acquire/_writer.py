@@ -18,6 +18,7 @@ from ._assembler import SIMStack
 __all__ = ["RawWriter"]
 
 _STOP = object()
+_MAX_BATCH = 64  # queued items taken per round
 
 
 class RawWriter:
@@ -51,6 +52,7 @@ class RawWriter:
         self.frames_written = 0
         self.frames_discarded = 0
         self.error: BaseException | None = None
+        self._wf: dict[int, NDArray[np.float32]] = {}
         self._thread = threading.Thread(target=self._run, name="livesr-raw-writer", daemon=True)
 
     def start(self) -> None:
@@ -77,28 +79,78 @@ class RawWriter:
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is _STOP:
+            items = [self._queue.get()]
+            # Under load, take everything queued and write runs of frames of one stack in a
+            # single call: zarr writes the chunks of one call concurrently, which is several
+            # times faster than one call per frame. Idle, this is one frame per call.
+            while len(items) < _MAX_BATCH and not self._queue.empty():
+                items.append(self._queue.get())  # one consumer: never blocks
+            stop = any(item is _STOP for item in items)
+            items = [item for item in items if item is not _STOP]
+            done: list[SIMStack] = []
+            for group in _runs(items):
+                self._write(group, done)
+            self._mark_done(done)
+            if stop:
                 return
-            if self.error is not None:
-                if not isinstance(item, SIMStack):
-                    self.frames_discarded += 1
-                continue
-            try:
-                if isinstance(item, SIMStack):
-                    t, c = item.index.get("t", 0), item.index.get("c", 0)
-                    wf = item.data.mean(axis=0, dtype=np.float32)
-                    self.store.write_wf(t, c, wf)
-                    with exceptions_logged("stackAssembled slot"):
-                        self._on_stack(wf, item)
-                else:
-                    t, c, pos, frame = item
-                    self.store.write_raw_frame(t, c, pos, frame)
-                    self.frames_written += 1
-            except Exception as exc:
-                logger.exception("raw writer failed; stopping the acquisition")
-                self.error = exc
-                if not isinstance(item, SIMStack):
-                    self.frames_discarded += 1
-                with exceptions_logged("raw writer error handler"):
-                    self._on_error(exc)
+
+    def _mark_done(self, done: list[SIMStack]) -> None:
+        # One mask write per round, then announce: a stack is announced once it is on disk.
+        if not done or self.error is not None:
+            return
+        try:
+            self.store.mark_raw_done([(s.index.get("t", 0), s.index.get("c", 0)) for s in done])
+        except Exception as exc:
+            self._fail(exc, 0)
+            return
+        for stack, wf in ((s, self._wf.pop(id(s))) for s in done):
+            with exceptions_logged("stackAssembled slot"):
+                self._on_stack(wf, stack)
+
+    def _fail(self, exc: Exception, n_frames: int) -> None:
+        logger.exception("raw writer failed; stopping the acquisition")
+        self.error = exc
+        self.frames_discarded += n_frames
+        with exceptions_logged("raw writer error handler"):
+            self._on_error(exc)
+
+    def _write(self, group: list[Any], done: list[SIMStack]) -> None:
+        n_frames = 0 if isinstance(group[0], SIMStack) else len(group)
+        if self.error is not None:
+            self.frames_discarded += n_frames
+            return
+        try:
+            if n_frames == 0:
+                stack: SIMStack = group[0]
+                t, c = stack.index.get("t", 0), stack.index.get("c", 0)
+                wf = stack.data.mean(axis=0, dtype=np.float32)
+                self.store.write_wf(t, c, wf, mark_done=False)
+                self._wf[id(stack)] = wf
+                done.append(stack)
+            else:
+                t, c, pos, _ = group[0]
+                frames = group[0][3][None] if n_frames == 1 else np.stack([g[3] for g in group])
+                self.store.write_raw_frames(t, c, pos, frames)
+                self.frames_written += n_frames
+        except Exception as exc:
+            self._fail(exc, n_frames)
+
+
+def _runs(items: list[Any]) -> list[list[Any]]:
+    """Split queued items into runs of consecutive frames of one stack; stacks stand alone."""
+    runs: list[list[Any]] = []
+    for item in items:
+        if isinstance(item, SIMStack):
+            runs.append([item])
+            continue
+        last = runs[-1] if runs else None
+        if (
+            last is not None
+            and not isinstance(last[0], SIMStack)
+            and last[-1][:2] == item[:2]
+            and last[-1][2] + 1 == item[2]
+        ):
+            last.append(item)
+        else:
+            runs.append([item])
+    return runs

@@ -359,11 +359,33 @@ class SRStore:
         self._ensure_t(t, ("raw", "raw_done", "wf/0"))
         self.raw[t, c, pattern] = frame
 
-    def write_wf(self, t: int, c: int, image: NDArray[np.float32]) -> None:
-        """Write the wide-field image (Y, X) of stack (t, c) and mark its raw stack complete."""
+    def write_raw_frames(
+        self, t: int, c: int, first_pattern: int, frames: NDArray[np.uint16]
+    ) -> None:
+        """Write consecutive raw frames (n, Y, X) at (t, c, first_pattern ...) in one call."""
+        self._ensure_t(t, ("raw", "raw_done", "wf/0"))
+        self.raw[t, c, first_pattern : first_pattern + len(frames)] = frames
+
+    def write_wf(
+        self, t: int, c: int, image: NDArray[np.float32], *, mark_done: bool = True
+    ) -> None:
+        """Write the wide-field image (Y, X) of stack (t, c) and mark its raw stack complete.
+
+        With ``mark_done=False`` the caller marks it later with `mark_raw_done` (one write for
+        several stacks).
+        """
         self._ensure_t(t, ("raw", "raw_done", "wf/0"))
         self.wf[t, c] = image
-        self._array("raw_done")[t, c] = True
+        if mark_done:
+            self.mark_raw_done([(t, c)])
+
+    def mark_raw_done(self, stacks: Sequence[tuple[int, int]]) -> None:
+        """Mark raw stacks (t, c) complete in one write (their frames must be written)."""
+        if not stacks:
+            return
+        ts, cs = zip(*stacks, strict=True)
+        self._ensure_t(max(ts), ("raw", "raw_done", "wf/0"))
+        self._array("raw_done").vindex[list(ts), list(cs)] = True
 
     def write_sr(
         self,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,7 @@ from pymmcore_plus.experimental.unicore import (
     StateDevice,
 )
 
+from livesr._logger import logger
 from livesr.config import CameraConfig, OpticsConfig, PatternConfig
 
 __all__ = [
@@ -208,6 +209,10 @@ class _ChannelScene:
     def _refresh(self, t_s: float) -> None:
         try:
             self._bands = self.model.prepare(self.specimen, t_s)
+        except ValueError:
+            # A small field can momentarily hold no structure (pits fade): keep the last bands.
+            logger.debug("demo specimen empty at t=%.1f s; keeping the previous frame", t_s)
+            self._bands = replace(self._bands, t=t_s)
         finally:
             self._refreshing.release()
 
