@@ -220,11 +220,12 @@ def _dtft(
 def _refine_peak(
     product: NDArray[np.complexfloating], spacing: float, k: NDArray[np.float64], df: float
 ) -> NDArray[np.float64]:
-    # Zoom on |DTFT| around the integer peak: steps df/5 ... df/625 (final ~0.002 px).
+    # Zoom on |DTFT| around the coarse peak: steps df/2 (+-3 px, so a coarse peak displaced
+    # by clutter is recovered) ... df/1250 (final ~0.001 px).
     center = k.astype(np.float64).copy()
-    step = df / 5.0
+    step = df / 2.0
     offsets = np.arange(-6, 7, dtype=np.float64)
-    for _ in range(4):
+    for _ in range(5):
         ky = center[0] + offsets * step
         kx = center[1] + offsets * step
         mag = np.abs(_dtft(product, spacing, ky, kx))
@@ -292,18 +293,31 @@ def _fit_factors(
 
 
 def _frame_phases(
-    frames_fft: NDArray[np.complexfloating],
+    spectra: NDArray[np.complexfloating],
+    theta: NDArray[np.float64],
     k: NDArray[np.float64],
-    otf_small: NDArray[np.float64],
     pixel_size_um: float,
+    n_orders: int,
+    region_radius: float,
 ) -> NDArray[np.float64]:
-    # Wicker's non-iterative estimate: theta_p = -arg sum_r a_p(r)^2 exp(+2 pi i k.r), with a_p
-    # the OTF-weighted frame on the 2x grid (so the product does not alias).
-    weighted = fourier_pad(frames_fft * otf_small, 2)
-    spatial = np.fft.ifft2(weighted).real
-    ramp = np.conj(phase_ramp(spatial.shape[-2:], pixel_size_um / 2.0, k))  # type: ignore[arg-type]
-    auto = np.einsum("pyx,yx->p", spatial * spatial, ramp)
-    phases: NDArray[np.float64] = -np.angle(auto)
+    # Per-frame phases by projection: near +k only band +1 (and band 0's tail) lives, so
+    # arg <D_p - C_0, C_1> over a disc around +k is frame p's phase relative to the band's
+    # global phase. Re-separating with the new phases and repeating converges in a few steps.
+    # (Wicker's autocorrelation estimate is biased by band 0's own autocorrelation at k.)
+    ny, nx = spectra.shape[-2:]
+    fy = np.fft.fftfreq(ny, d=pixel_size_um)[:, None]
+    fx = np.fft.fftfreq(nx, d=pixel_size_um)[None, :]
+    disc = np.hypot(fy - k[0], fx - k[1]) < region_radius
+    theta = np.asarray(theta, dtype=np.float64).copy()
+    for _ in range(3):
+        sep = separation_matrix(theta, np.ones(n_orders))
+        band0 = np.tensordot(sep[0], spectra, axes=1)
+        band1 = np.tensordot(sep[1], spectra, axes=1)
+        residual = spectra[:, disc] - band0[disc]
+        projection = residual @ np.conj(band1[disc])
+        theta = np.angle(projection)
+    # Keep the first frame's phase as the reference (global phase goes into the factors).
+    phases: NDArray[np.float64] = np.angle(np.exp(1j * (theta - theta[0])))
     return phases
 
 
@@ -339,7 +353,8 @@ def estimate_parameters(
         than `k_tolerance` away; ``"free"``: search the annulus 0.25-1.0 x cutoff (for data
         whose pattern frequency or orientation is unknown).
     per_frame_phases : bool
-        Fit each frame's phase (Wicker) instead of assuming equidistant steps.
+        Fit each frame's phase (projection onto band +1 near its carrier) instead of assuming
+        equidistant steps.
     min_modulation, max_modulation : float
         Accepted first-order modulation range; outside it nominal values are used.
     min_contrast : float, optional
@@ -427,9 +442,17 @@ def estimate_parameters(
         # nominal window, whose median is dominated by the peak's own shoulders.
         contrast = float(cc[iy, ix] / max(float(np.median(cc[annulus])), 1e-30))
         k_int = np.array([fy2[iy, 0], fx2[0, ix]])
+
         k_fit = _refine_peak(product, px2, k_int, df)
         if per_frame_phases:
-            theta = _frame_phases(spectra, k_fit, otf_small, px)
+            theta = _frame_phases(
+                spectra,
+                nominal.frame_phases[d],
+                k_fit,
+                px,
+                n_orders,
+                0.5 * float(np.hypot(*k_fit)),
+            )
             unit = separation_matrix(theta, np.ones(n_orders))
             bands = np.einsum("bp,pyx->byx", unit, spectra)
             bands[1:] = remove_leakage(bands[1:], bands[0], leak_region)
