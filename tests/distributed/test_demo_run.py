@@ -49,3 +49,32 @@ def test_the_runs_own_model_completes_sr_and_needs_weights_it_can_find(
     # With the path, the same weights complete `sr` itself (here: nothing is missing).
     result = reprocess(demo_run, weights)
     assert result.name == "sr" and result.reconstructed == () and result.already_done == 6
+
+
+def test_a_run_with_a_bundled_model_completes_itself(
+    tmp_path: Path, weights: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import livesr.models._bundled as bundled
+
+    monkeypatch.setattr(bundled, "WEIGHTS_DIR", weights.parent)  # "tiny-dfcan" is bundled now
+    core = open_core("demo")
+    try:
+        core.setProperty("Camera", "Size", 64)
+        sequence = useq.MDASequence(channels=["488", "561"], time_plan={"interval": 0, "loops": 3})
+        out = tmp_path / "bundled.zarr"
+        run_live(core, sequence, out, models={"488": "tiny-dfcan", "561": "tiny-dfcan"})
+    finally:
+        core.unloadAllDevices()
+    live = np.asarray(open_store(out).sr[:]).copy()
+    # The process died before SR of t=1 and t=2 was written (what a crash leaves).
+    crashed = open_store(out, mode="r+")
+    crashed.group["sr_done"][1:] = False
+    crashed.sr[1:] = 0.0
+
+    result = reprocess(out)  # no model: the run's own, from the store's attributes
+
+    assert result.name == "sr"
+    assert sorted(result.reconstructed) == [(1, 0), (1, 1), (2, 0), (2, 1)]
+    store = open_store(out)
+    assert store.sr_done().all()
+    np.testing.assert_array_equal(store.sr[:], live)
