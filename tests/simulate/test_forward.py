@@ -25,7 +25,7 @@ def _carrier_peak(harmonic: np.ndarray, pixel_um: float, k0: float, pad: int = 4
     ky = np.fft.fftfreq(pad * ny, pixel_um)[:, None]
     kx = np.fft.fftfreq(pad * nx, pixel_um)[None, :]
     otf = ideal_otf_radial(np.hypot(ky, kx) / OPTICS.cutoff_per_um())
-    spectrum = np.where(otf > 0.01, spectrum / np.maximum(otf, 0.01), 0.0)
+    spectrum = np.where(otf > 0.02, spectrum / np.maximum(otf, 0.02), 0.0)
     annulus = (np.hypot(ky, kx) > 0.8 * k0) & (np.hypot(ky, kx) < 1.2 * k0)
     iy, ix = np.unravel_index(np.argmax(np.where(annulus, spectrum, 0)), spectrum.shape)
     return np.array([ky[iy, 0], kx[0, ix]])
