@@ -91,10 +91,25 @@ class SIMForwardModel:
         Rms random error of each frame's pattern phase in radians (imprecise phase stepping),
         drawn per frame by `render_frame`.
 
+    Attributes
+    ----------
+    wavevectors : ndarray, float64, shape (n_angles, 2)
+        Exact first-order ``(ky, kx)`` of each angle, cycles/um (`pattern_wavevectors`).
+    phases, strengths
+        Nominal phase steps (radians) and the modulation of orders 1..n_orders.
+    cutoff_per_um, passband_per_um : float
+        Wide-field cutoff kc and SIM passband ``kc + n_orders k0``.
+    sr_scale : int
+        Ground-truth upsampling (2 linear, 3 nonlinear).
+    fine_shape, fine_pixel_um
+        Padded fine grid on which `prepare` expects the density (`fine_density`).
+
     Notes
     -----
-    Threads: `prepare` and `render_frame` keep no mutable state, so one model serves several
-    threads as long as each passes its own ``numpy.random.Generator``.
+    Workflow: ``bands = model.prepare(specimen, t)`` once per timepoint (FFTs, tens of ms at
+    512 x 512), then ``model.render_frame(bands, frame, photons=..., rng=rng)`` per exposure
+    (a few ms). Threads: `prepare` and `render_frame` keep no mutable state, so one model serves
+    several threads as long as each passes its own ``numpy.random.Generator``.
     """
 
     def __init__(
