@@ -178,3 +178,14 @@ def test_tensorrt_engine_matches_torch_and_is_cached(
     create_reconstructor(weights, "tensorrt", frame_shape=(64, 64), batch_size=2,
                          precision=precision)  # fmt: skip
     assert engines[0].stat().st_mtime_ns == stamp
+
+
+def test_tiling_compiles_the_graph_for_the_tile(weights: Path) -> None:
+    rec = create_reconstructor(
+        weights, "onnxruntime-cpu", frame_shape=(80, 72), tile_size=48, tile_overlap=16
+    )
+    assert isinstance(rec, TiledReconstructor)
+    assert rec.inner.info.fixed_shape == (48, 48)
+    x = _normalised(1, (80, 72), seed=7)
+    ref = TiledReconstructor(create_reconstructor(weights, "torch-cpu"), 48, overlap=16)(x)
+    assert _rel(rec(x), ref) < 1e-4

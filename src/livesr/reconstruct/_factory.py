@@ -241,7 +241,8 @@ def create_reconstructor(
     batch_size : int
         Stacks per call the compiled graphs are built for.
     tile_size, tile_overlap : int
-        Reconstruct in overlapping tiles of this size (see `TiledReconstructor`).
+        Reconstruct in overlapping tiles of this size (see `TiledReconstructor`); compiled
+        backends are then built for the tile (and `batch_size` counts tiles).
     threads : int, optional
         CPU threads for ONNX Runtime.
     **wiener_options
@@ -264,14 +265,20 @@ def create_reconstructor(
             raise TypeError(
                 "the wiener backend needs pattern=PatternConfig(...) and optics=OpticsConfig(...)"
             )
-        rec: Reconstructor = WienerReconstructor(**wiener_options)
         if tile_size is not None:
             raise ValueError("the wiener backend reconstructs whole frames; drop tile_size")
+        rec: Reconstructor = WienerReconstructor(**wiener_options)
         return rec
     if wiener_options:
         raise TypeError(f"unexpected options for a network backend: {sorted(wiener_options)}")
 
     loaded = load_model(model)
+    # Compiled backends are built for what they will see: the tile when tiling, else the frame.
+    compile_shape = frame_shape
+    if tile_size is not None:
+        compile_shape = (tile_size, tile_size)
+        if frame_shape is not None:
+            compile_shape = (min(tile_size, frame_shape[0]), min(tile_size, frame_shape[1]))
     candidates = _candidates(backend, device)
     status = available_backends()
     skipped: list[str] = []
@@ -285,7 +292,7 @@ def create_reconstructor(
                     cand_backend,
                     cand_device,
                     precision,
-                    frame_shape=frame_shape,
+                    frame_shape=compile_shape,
                     batch_size=batch_size,
                     threads=threads,
                 )
