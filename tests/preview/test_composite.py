@@ -5,7 +5,14 @@ import zlib
 import numpy as np
 import pytest
 
-from livesr.preview import auto_limits, composite, encode_png, render_panels, write_png
+from livesr.preview import (
+    auto_limits,
+    composite,
+    encode_png,
+    panel_limits,
+    render_panels,
+    write_png,
+)
 
 
 def _decode_png(data: bytes) -> np.ndarray:
@@ -100,3 +107,17 @@ def test_png_opens_in_pillow(tmp_path):
     write_png(tmp_path / "x.png", rgb)
     with image_module.open(tmp_path / "x.png") as im:
         np.testing.assert_array_equal(np.asarray(im.convert("RGB")), rgb)
+
+
+def test_panels_for_a_small_window_skip_pixels_but_keep_the_layout():
+    sr = np.zeros((512, 512), np.float32)
+    sr[256:, 256:] = 1.0
+    wf = np.zeros((256, 256), np.float32)
+    wf[:128, :128] = 1.0
+    limits = panel_limits([sr])
+    assert limits == [auto_limits(sr)]
+    small = render_panels([wf], [sr], gap=2, max_height=128, sr_limits=limits)
+    assert small.shape == (128, 128 + 2 + 128, 3)
+    assert small[:64, :64].min() == 255 and small[64:, 64:128].max() == 0
+    right = small[:, 130:]
+    assert right[64:, 64:].min() == 255 and right[:64].max() == 0

@@ -69,9 +69,12 @@ def test_window_shows_the_live_sr_of_a_demo_run(core, weights: str, tmp_path: Pa
     # What the window drew is the newest SR (and its wide-field) as written to the store.
     store = open_store(out)
     t = TIMEPOINTS - 1
+    wf_limits, sr_limits = window.display_limits
     expected = render_panels(
         [np.asarray(store.wf[t, c]) for c in (0, 1)],
         [np.asarray(store.sr[t, c]) for c in (0, 1)],
+        wf_limits=wf_limits,
+        sr_limits=sr_limits,
     )
     np.testing.assert_array_equal(window.image, expected)
     shot = window.screenshot()

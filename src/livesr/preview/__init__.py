@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._composite import CHANNEL_COLORS, auto_limits, composite, render_panels
+from ._composite import CHANNEL_COLORS, auto_limits, composite, panel_limits, render_panels
 from ._feed import LiveStatus, PreviewFeed, PreviewFrame
 from ._live import PipelineTap, attach, display_available, with_preview
 from ._png import encode_png, write_png
@@ -35,6 +35,7 @@ __all__ = [
     "display_available",
     "encode_png",
     "ensure_app",
+    "panel_limits",
     "render_panels",
     "snapshot_dir",
     "with_preview",

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from qtpy import QtCore, QtGui, QtWidgets
 
-from ._composite import render_panels
+from ._composite import panel_limits, render_panels
 from ._feed import PreviewFeed
 
 __all__ = ["PreviewWindow", "ensure_app"]
@@ -111,6 +111,10 @@ class PreviewWindow(QtWidgets.QWidget):
         self._rgb: NDArray[np.uint8] | None = None
         self.redraws = 0
         self._status_time = 0.0
+        # Contrast limits are re-estimated twice a second, not per frame: cheaper, and the
+        # image does not flicker with every frame's noise.
+        self._limits: tuple[Any, Any] = (None, None)
+        self._limits_time = -1.0
 
         self._header = QtWidgets.QLabel("wide-field  |  SR")
         self._header.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
@@ -170,10 +174,34 @@ class PreviewWindow(QtWidgets.QWidget):
         self._version = frame.version
         self._status.setText(frame.status.text())
         if any(c is not None for c in frame.sr) or any(c is not None for c in frame.wf):
-            self._rgb = render_panels(frame.wf, frame.sr)
+            now = time.monotonic()
+            if now - self._limits_time > 0.5 or self._limits_changed(frame.wf, frame.sr):
+                self._limits = (panel_limits(frame.wf), panel_limits(frame.sr))
+                self._limits_time = now
+            self._rgb = render_panels(
+                frame.wf,
+                frame.sr,
+                wf_limits=self._limits[0],
+                sr_limits=self._limits[1],
+                max_height=max(64, self._pane.height()),
+            )
             self._pane.set_rgb(self._rgb)
         self.redraws += 1
         return True
+
+    @property
+    def display_limits(self) -> tuple[Any, Any]:
+        """(WF, SR) contrast limits per channel used for the last drawing."""
+        return self._limits
+
+    def _limits_changed(self, wf: list[Any], sr: list[Any]) -> bool:
+        """A channel appeared (the first frames): estimate its limits right away."""
+
+        def present(images: list[Any] | None) -> int:
+            return 0 if images is None else sum(im is not None for im in images)
+
+        old_wf, old_sr = self._limits
+        return present(old_wf) != present(wf) or present(old_sr) != present(sr)
 
     def screenshot(self) -> NDArray[np.uint8]:
         """Render the whole window to an RGB array uint8 (H, W, 3) (works offscreen)."""
