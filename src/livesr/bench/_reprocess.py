@@ -124,7 +124,7 @@ def _acquire_once(folder: Path, tag: str, viewer: str, timepoints: int, size: in
 
 
 def viewer_cost(
-    *, timepoints: int = 20, size: int = 128, repeats: int = 3
+    *, timepoints: int = 30, size: int = 128, repeats: int = 5
 ) -> list[dict[str, Any]]:
     """Camera frame rate without a viewer, with the window, and with headless snapshots."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a window needs no real display
@@ -140,6 +140,8 @@ def viewer_cost(
     rows = []
     for mode in modes:
         med = statistics.median(fps[mode])
+        # Ratios within a repeat (runs seconds apart) cancel slow drifts of the machine load.
+        paired = [v / n for v, n in zip(fps[mode], fps["none"], strict=True) if n > 0]
         rows.append({
             "measure": "acquisition with viewer",
             "viewer": mode,
@@ -150,6 +152,7 @@ def viewer_cost(
             "camera_fps_median": round(med, 1),
             "camera_fps_all": [round(v, 1) for v in fps[mode]],
             "ratio_vs_none": round(med / base, 3) if base else None,
+            "paired_ratio_median": round(statistics.median(paired), 3) if paired else None,
         })  # fmt: skip
     return rows
 
@@ -168,14 +171,14 @@ def bench_reprocess(
     sizes : sequence of int, optional
         Raw frame size (first entry); default 128.
     repeats : int, optional
-        Acquisitions per viewer mode; default 3.
+        Acquisitions per viewer mode; default 5.
     """
     size = sizes[0] if sizes else 128
     model = models[0] if models else None
     start = time.perf_counter()
     rows = reprocess_throughput(model=model, size=size)
     try:
-        rows += viewer_cost(size=size, repeats=repeats or 3)
+        rows += viewer_cost(size=size, repeats=repeats or 5)
     except Exception as exc:  # the demo microscope or Qt may be missing: report, do not crash
         logger.exception("viewer cost benchmark failed")
         rows.append(
