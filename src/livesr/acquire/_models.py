@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,7 @@ def build_reconstructors(
     backend: str = "auto",
     frame_shape: tuple[int, int],
     config: PipelineConfig,
+    threads: int | None = None,
 ) -> dict[str, StackReconstructor]:
     """One `StackReconstructor` per channel.
 
@@ -79,8 +81,13 @@ def build_reconstructors(
         Raw frame size, so compiled backends are built for it.
     config : PipelineConfig
         Optics (per-channel emission) and pattern for Wiener SIM; backend options.
+    threads : int, optional
+        CPU threads per reconstructor; by default all cores but one, which stays with the
+        camera and the raw writer so reconstruction does not slow acquisition.
     """
     from livesr.reconstruct import StackReconstructor
+
+    threads = threads or max(1, (os.cpu_count() or 2) - 1)
 
     out: dict[str, StackReconstructor] = {}
     for channel, model in models.items():
@@ -94,10 +101,13 @@ def build_reconstructors(
                 pattern=config.pattern,
                 optics=config.optics,
                 channel=channel if known else None,
+                workers=threads,
             )
         else:
             cfg = config.backend.model_copy(update={"backend": backend})
-            out[channel] = StackReconstructor.create(model, cfg, frame_shape=frame_shape)
+            out[channel] = StackReconstructor.create(
+                model, cfg, frame_shape=frame_shape, threads=threads
+            )
         info = out[channel].reconstructor.info
         logger.info("channel %s: %s on %s (%s)", channel, info.name, info.backend, info.device)
     return out

@@ -1,0 +1,169 @@
+"""Live pipeline benchmark: camera rate with the pipeline on vs off, live SR vs standalone.
+
+On the demo microscope (`livesr.simulate.devices`), for each model and frame size:
+
+- ``camera_fps_off``: raw frames/s of the MDA alone (a frameReady slot that only counts);
+- ``camera_fps_on``: the same sequence with `LivePipeline` (raw writer, inference worker);
+  ``camera_ratio`` = on / off (the target is >= 0.95: reconstruction never slows the camera);
+- ``sr_fps_standalone``: stacks/s of the channel reconstructor called back to back;
+- ``sr_fps_live``: SR frames/s made live while acquiring with the camera faster than the
+  reconstructor (the worker is never idle), ``sr_ratio`` = live / standalone (target >= 0.9);
+- ``latency_p50_ms`` / ``latency_p95_ms``: last raw frame of a stack -> its srFrameReady.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["bench_pipeline"]
+
+
+def bench_pipeline(
+    models: Sequence[str] | None = None,
+    sizes: Sequence[int] = (256,),
+    repeats: int = 1,
+    timepoints: int = 12,
+    exposure_ms: float = 5.0,
+    backends: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Time the live pipeline on the demo microscope.
+
+    Parameters
+    ----------
+    models : sequence of str, optional
+        ``"wiener"``, bundled weights or ``.safetensors`` paths; default ``["wiener"]``.
+    sizes : sequence of int
+        Square camera frame sizes (64, 128, 256 or 512).
+    repeats : int
+        Runs per configuration; rows report the median.
+    timepoints : int
+        Time points per run (two channels x 9 patterns each).
+    exposure_ms : float
+        Camera exposure (the frame period of the demo camera).
+    backends : sequence of str, optional
+        Backend for network models (the first is used); default ``"auto"``.
+
+    Returns
+    -------
+    list of dict
+        One row per (model, size).
+    """
+    import useq
+
+    from livesr.acquire import LivePipeline, build_reconstructors, open_core, sim_events
+    from livesr.config import PipelineConfig
+
+    backend = backends[0] if backends else "auto"
+    rows: list[dict[str, Any]] = []
+    tmp = Path(tempfile.mkdtemp(prefix="livesr-bench-"))
+    try:
+        for model in models or ["wiener"]:
+            for size in sizes:
+                core = open_core("demo")
+                try:
+                    core.setProperty("Camera", "Size", int(size))
+                    core.setExposure(exposure_ms)
+                    seq = useq.MDASequence(
+                        channels=["488", "561"], time_plan={"interval": 0, "loops": timepoints}
+                    )
+                    config = PipelineConfig()
+                    runs: list[dict[str, float]] = []
+                    for r in range(repeats):
+                        off = _camera_fps_off(core, list(sim_events(seq, config.pattern)))
+                        recs = build_reconstructors(
+                            {"488": model, "561": model},
+                            backend=backend,
+                            frame_shape=(int(size), int(size)),
+                            config=config,
+                        )
+                        standalone = _standalone_fps(core, recs, config.pattern.n_frames)
+                        out = tmp / f"run{r}.zarr"
+                        with LivePipeline(
+                            core, seq, out, reconstructors=recs, config=config
+                        ) as pipe:
+                            pipe.run()
+                        s = pipe.summary
+                        shutil.rmtree(out, ignore_errors=True)
+                        runs.append(
+                            {
+                                "camera_fps_off": off,
+                                "camera_fps_on": s.camera_fps or float("nan"),
+                                "sr_fps_standalone": standalone,
+                                "sr_fps_live": s.sr_fps or 0.0,
+                                "latency_p50_ms": s.latency_p50_ms or float("nan"),
+                                "latency_p95_ms": s.latency_p95_ms or float("nan"),
+                                "sr_live": s.sr_live,
+                                "sr_backfilled": s.sr_backfilled,
+                            }
+                        )
+                finally:
+                    core.unloadAllDevices()
+                med = {k: float(np.median([run[k] for run in runs])) for k in runs[0]}
+                rows.append(
+                    {
+                        "model": model,
+                        "backend": "wiener" if model == "wiener" else backend,
+                        "size": int(size),
+                        "exposure_ms": exposure_ms,
+                        "frames": timepoints * 2 * 9,
+                        "camera_fps_off": round(med["camera_fps_off"], 1),
+                        "camera_fps_on": round(med["camera_fps_on"], 1),
+                        "camera_ratio": round(med["camera_fps_on"] / med["camera_fps_off"], 3),
+                        "sr_fps_standalone": round(med["sr_fps_standalone"], 2),
+                        "sr_fps_live": round(med["sr_fps_live"], 2),
+                        "sr_ratio": round(med["sr_fps_live"] / med["sr_fps_standalone"], 3),
+                        "latency_p50_ms": round(med["latency_p50_ms"], 1),
+                        "latency_p95_ms": round(med["latency_p95_ms"], 1),
+                        "sr_live": int(med["sr_live"]),
+                        "sr_backfilled": int(med["sr_backfilled"]),
+                    }
+                )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
+def _camera_fps_off(core: Any, events: list[Any]) -> float:
+    """Raw frames/s of the bare MDA (a slot that only counts, as a minimal consumer)."""
+    stamps: list[float] = []
+
+    def count(*_: Any) -> None:
+        stamps.append(time.perf_counter())
+
+    core.mda.events.frameReady.connect(count)
+    try:
+        core.mda.run(events)
+    finally:
+        core.mda.events.frameReady.disconnect(count)
+    return (len(stamps) - 1) / (stamps[-1] - stamps[0])
+
+
+def _standalone_fps(core: Any, recs: dict[str, Any], n_frames: int, n_calls: int = 6) -> float:
+    """Stacks/s of the channels' reconstructors on demo stacks, alternating, back to back."""
+    from livesr.acquire import ChannelReconstructor
+
+    stacks: dict[str, Any] = {}
+    for channel in recs:
+        core.setConfig("Channel", channel)
+        frames = []
+        for i in range(n_frames):
+            core.setProperty("Pattern", "State", i)
+            core.snapImage()
+            frames.append(core.getImage())
+        stacks[channel] = np.stack(frames).astype(np.uint16)
+    wrapped = {c: ChannelReconstructor(r) for c, r in recs.items()}
+    for channel, rec in wrapped.items():
+        rec.warmup()
+        rec(stacks[channel], [])  # calibration / first-call compilation is not throughput
+    t0 = time.perf_counter()
+    for i in range(n_calls):
+        channel = list(recs)[i % len(recs)]
+        wrapped[channel](stacks[channel], [])
+    return n_calls / (time.perf_counter() - t0)
