@@ -100,7 +100,7 @@ def frc(
     # Rings without signal in either image (beyond a reconstruction's band limit) carry only
     # window leakage, identical in both images; they hold no information, so FRC = 0 there.
     power = np.minimum(ring_sum(np.abs(fa) ** 2), ring_sum(np.abs(fb) ** 2))
-    empty = power <= 1e-8 * power.max()
+    empty = power <= 1e-6 * power[1:].max()
     curve = np.where(~empty & (den > 0), num / np.where(den > 0, den, 1.0), 0.0)
     count = np.maximum(np.bincount(rings, minlength=n_rings), 1)
     sq = np.sqrt(count)

@@ -258,10 +258,12 @@ def evaluate_task(
         row["resolution_nm"] = decorrelation_resolution(native, 1000.0 * native_px)
         row["gt_resolution_nm"] = gt_resolution
         if with_frc:
-            second, _, _ = _method_output(
+            # On the native grid, like decorrelation: zero-padded spectra (Fourier upsampling)
+            # would carry window leakage that is identical in both images.
+            _, second, _ = _method_output(
                 method, sample.raw[1], pattern, optics, scale, backend, {}
             )
-            result = frc(image, second, gt_px_nm)
+            result = frc(native, second, 1000.0 * native_px)
             row["frc_half_bit_nm"] = result.resolution_half_bit
             row["frc_one_seventh_nm"] = result.resolution_one_seventh
         else:
