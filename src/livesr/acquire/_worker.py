@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections import deque
@@ -16,6 +18,7 @@ from livesr.io import SRStore
 from livesr.reconstruct import Reconstructor, ReconstructorInfo
 
 from ._assembler import SIMStack
+from ._sr_writer import SRWriter
 
 __all__ = ["ChannelReconstructor", "InferenceWorker"]
 
@@ -88,7 +91,7 @@ class InferenceWorker:
     Parameters
     ----------
     store : SRStore
-        This thread is the only writer of sr and sr_done.
+        Read for backfill; its sr and sr_done are written by this worker's `SRWriter` thread.
     reconstructors : mapping of channel index -> ChannelReconstructor
     channels : tuple of str
         Channel names by index.
@@ -127,10 +130,12 @@ class InferenceWorker:
         self.first_sr: float | None = None
         self.last_sr: float | None = None
         self.errors: list[str] = []
+        self.sr_writer = SRWriter(store)
         self._thread = threading.Thread(target=self._run, name="livesr-inference", daemon=True)
 
     def start(self) -> None:
-        """Start the thread (it warms every reconstructor up first)."""
+        """Start the threads (the worker warms every reconstructor up first)."""
+        self.sr_writer.start()
         self._thread.start()
 
     @property
@@ -163,6 +168,7 @@ class InferenceWorker:
         self._thread.join()
 
     def _run(self) -> None:
+        _lower_thread_priority()
         for rec in self.reconstructors.values():
             with exceptions_logged("reconstructor warmup"):
                 rec.warmup()
@@ -180,7 +186,10 @@ class InferenceWorker:
                 self._live(stack)
             elif stop:
                 break
+        self.sr_writer.flush()  # backfill decides from sr_done on disk
         self._backfill()
+        self.sr_writer.close()
+        self.errors += self.sr_writer.errors
         for rec in self.reconstructors.values():
             with exceptions_logged("reconstructor close"):
                 rec.close()
@@ -201,9 +210,7 @@ class InferenceWorker:
         sr, prov = rec(data, raw_frames)
         ms = (time.perf_counter() - t0) * 1e3
         self.reconstruct_ms.append(ms)
-        self.store.write_sr(
-            t, c, sr, provenance={k: v for k, v in prov.items() if k != "raw_frames"}
-        )
+        self.sr_writer.put(t, c, sr, prov)
         return sr, prov, ms
 
     def _live(self, stack: SIMStack) -> None:
@@ -269,3 +276,19 @@ class InferenceWorker:
         if no_raw:
             self.sr_failed += len(no_raw)
             self.errors.append(f"no backfill for {len(no_raw)} stacks without raw data on disk")
+
+
+def _lower_thread_priority(niceness: int = 10) -> None:
+    """Let the camera and the raw writer win the CPU over reconstruction (Linux threads).
+
+    On Linux each thread has its own nice value, inherited by the threads it starts (FFT and
+    BLAS pools), so this only affects reconstruction. Elsewhere the call would renice the
+    whole process, so it is skipped.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
+    except OSError:  # not permitted or not supported: run at normal priority
+        logger.debug("could not lower the inference thread's priority")

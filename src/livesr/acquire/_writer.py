@@ -96,7 +96,9 @@ class RawWriter:
 
     def _mark_done(self, done: list[SIMStack]) -> None:
         # One mask write per round, then announce: a stack is announced once it is on disk.
-        if not done or self.error is not None:
+        # `done` holds only stacks written before any failure, so they are marked even if a
+        # later write of this round failed.
+        if not done:
             return
         try:
             self.store.mark_raw_done([(s.index.get("t", 0), s.index.get("c", 0)) for s in done])
