@@ -24,8 +24,7 @@ ModelBuilder = Callable[..., nn.Module]
 
 
 def _dscan(in_frames: int, scale: int, **options: Any) -> DFCAN:
-    net = DFCAN(in_frames, scale, **{"attention": "spatial", **options})
-    return net
+    return DFCAN(in_frames, scale, **{"attention": "spatial", **options})
 
 
 def _plain(in_frames: int, scale: int, **options: Any) -> DFCAN:
@@ -89,9 +88,9 @@ def build_model(config: ModelConfig) -> nn.Module:
             f"unknown architecture {config.architecture!r}; available: {sorted(_REGISTRY)}"
         ) from None
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "in_frames", "scale"}
-    unknown = set(config.options) - accepted
     if cls is DFGANDiscriminator:
-        accepted.discard("in_channels")
+        accepted.discard("in_channels")  # given as in_frames
+    unknown = set(config.options) - accepted
     if unknown:
         raise ValueError(
             f"{config.architecture!r} does not take option(s) {sorted(unknown)}; "
