@@ -198,6 +198,7 @@ class LivePipeline:
             interval_s=float(interval),
             attrs=attrs,
             overwrite=self.config.writer.overwrite,
+            compression=self.config.writer.compression,
         )
         self._writer = RawWriter(self.store, self._on_stack_written, self._on_writer_error)
         self._worker = InferenceWorker(
