@@ -126,3 +126,29 @@ def test_cards_and_bundled_names_need_no_torch(tmp_path: Path) -> None:
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("name", ["dscan", "rcan", "unet", "dfgan_discriminator"])
+def test_every_registry_entry_round_trips_through_a_card(tmp_path: Path, name: str) -> None:
+    from livesr.config import ModelConfig
+    from livesr.models import build_model
+
+    options = {
+        "dscan": {"width": 16, "groups": 1, "blocks": 1},
+        "rcan": {"width": 16, "groups": 1, "blocks": 1},
+        "unet": {"base": 4, "depth": 1},
+        "dfgan_discriminator": {"widths": (4,), "stem": 4, "dense": 4},
+    }[name]
+    config = ModelConfig(architecture=name, in_frames=1 if "disc" in name else 9, options=options)
+    model = build_model(config)
+    card = ModelCard(
+        name=name,
+        architecture=name,
+        in_frames=config.in_frames,
+        scale=getattr(model, "scale", 2),
+        options=dict(getattr(model, "options", {})),
+    )
+    save_weights(model, tmp_path / f"{name}.safetensors", card)
+    loaded, loaded_card = load_weights(tmp_path / f"{name}.safetensors")
+    assert loaded_card.architecture == name
+    assert type(loaded) is type(model)

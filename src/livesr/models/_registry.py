@@ -24,11 +24,15 @@ ModelBuilder = Callable[..., nn.Module]
 
 
 def _dscan(in_frames: int, scale: int, **options: Any) -> DFCAN:
-    return DFCAN(in_frames, scale, **{"attention": "spatial", **options})
+    net = DFCAN(in_frames, scale, **{"attention": "spatial", **options})
+    net.architecture = "dscan"  # cards name the registry entry that rebuilds it
+    return net
 
 
 def _plain(in_frames: int, scale: int, **options: Any) -> DFCAN:
-    return DFCAN(in_frames, scale, **{"attention": "none", **options})
+    net = DFCAN(in_frames, scale, **{"attention": "none", **options})
+    net.architecture = "dfcan_plain"
+    return net
 
 
 def _discriminator(in_frames: int, scale: int, **options: Any) -> DFGANDiscriminator:
