@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from livesr.config import OpticsConfig, PatternConfig
 from livesr.optics import ideal_otf_radial, pattern_k0_per_um
 
-from ._bands import RadialOTF, frequency_radius, phase_ramp, separation_matrix
+from ._bands import RadialOTF, frequency_radius, separation_matrix
 from ._checks import check_stack
 from ._estimate import SIMParameters, estimate_parameters
 from ._protocol import ReconstructorInfo
@@ -74,9 +74,13 @@ class _Cache:
     weights: NDArray[np.float32]  # (Y, X) OTF x attenuation applied to every band
     band0: NDArray[np.complex64]  # (F,) weights of frames into the sum of order-0 bands
     orders: NDArray[np.complex64]  # (A * n_orders, F) weights of frames into bands +n
-    ramps: NDArray[np.complex64]  # (A * n_orders, sY, sX)
-    filter: NDArray[np.complex64]  # (sY, sX // 2 + 1) scale^2 A / (den + w^2) x sub-pixel shift
+    ramps: NDArray[np.complex64]  # (A * n_orders, wY, wX) on the work grid
+    filter: NDArray[np.complex64]  # (wY, wX // 2 + 1) s^2 A / (den + w^2) x sub-pixel shift
     wiener: float
+    wide: NDArray[np.complex64]  # (A * n_orders, Y, wX) work buffer, zero padding kept
+    tall: NDArray[np.complex64]  # (A * n_orders, wY, wX) work buffer, zero padding kept
+    out: NDArray[np.complex64]  # (sY, sX // 2 + 1) SR half spectrum, zero padding kept
+    unit: NDArray[np.float32] | None = None  # (sY, sX) response to frames of all ones
 
 
 class WienerReconstructor:
@@ -290,11 +294,22 @@ class WienerReconstructor:
         p = self._pattern.n_phases
         band0 = np.zeros(n_frames, dtype=np.complex128)
         orders = np.zeros((params.n_angles * n_orders, n_frames), dtype=np.complex128)
-        ramps = np.empty((params.n_angles * n_orders, *big), dtype=np.complex64)
-        # Half-plane of the SR grid: rfft2 layout (sY, sX // 2 + 1).
-        fy = np.fft.fftfreq(big[0], d=px / s)[:, None]
-        fx = np.fft.rfftfreq(big[1], d=px / s)[None, :]
-        denominator = np.zeros((big[0], fx.shape[1]))
+        k0 = float(np.mean(np.hypot(*params.k_per_um.T)))
+        apo_radius = self._apo_cutoff * (kc + n_orders * k0)
+        # Work grid: the shifted bands and the Wiener filter only need a Nyquist above the
+        # apodised support (kc + n k0), usually well below the SR grid's, so they are
+        # computed on a smaller FFT-friendly grid and zero-padded onto the SR grid at the end.
+        fmax = max(apo_radius, kc + n_orders * float(np.max(np.hypot(*params.k_per_um.T))))
+        work = tuple(
+            min(s * n, scipy.fft.next_fast_len(int(np.ceil(2 * n * px * fmax * 1.03)) + 2))
+            for n in shape
+        )
+        spacing = (shape[0] * px / work[0], shape[1] * px / work[1])
+        ramps = np.empty((params.n_angles * n_orders, *work), dtype=np.complex64)
+        # Half-plane of the work grid: rfft2 layout (wY, wX // 2 + 1).
+        fy = np.fft.fftfreq(work[0], d=spacing[0])[:, None]
+        fx = np.fft.rfftfreq(work[1], d=spacing[1])[None, :]
+        denominator = np.zeros((work[0], fx.shape[1]))
         for d in range(params.n_angles):
             # Separate with the fitted phases but unit modulation, so band n carries m_n H:
             # its Wiener weight is m_n H and its denominator term m_n^2 |H|^2. A weak order
@@ -310,12 +325,12 @@ class WienerReconstructor:
             for n in range(1, n_orders + 1):
                 row = d * n_orders + n - 1
                 orders[row, d * p : (d + 1) * p] = mods[n - 1] * sep[2 * n - 1]
-                ramps[row] = phase_ramp(big, px / s, n * k, np.complex64)
+                ry = np.exp(-2j * np.pi * n * k[0] * np.arange(work[0]) * spacing[0])
+                rx = np.exp(-2j * np.pi * n * k[1] * np.arange(work[1]) * spacing[1])
+                ramps[row] = np.outer(ry, rx).astype(np.complex64)
                 for sign in (1, -1):
                     r = np.hypot(fy + sign * n * k[0], fx + sign * n * k[1])
                     denominator += mods[n - 1] ** 2 * weight(r) * self._otf(r)
-        k0 = float(np.mean(np.hypot(*params.k_per_um.T)))
-        apo_radius = self._apo_cutoff * (kc + n_orders * k0)
         apodization = ideal_otf_radial(np.hypot(fy, fx) / apo_radius) ** self._bend
         # SR pixels subdivide raw pixels (as the ground truth and pixel-shuffle networks do):
         # SR pixel [0, 0] is centred (s - 1) / (2 s) raw pixels before raw pixel [0, 0]'s
@@ -323,7 +338,7 @@ class WienerReconstructor:
         delta = (s - 1) * px / (2 * s)
         shift = np.exp(-2j * np.pi * (fy + fx) * delta)
         filt = (s * s) * apodization / (denominator + wiener**2) * shift
-        return _Cache(
+        cache = _Cache(
             shape=shape,
             weights=weights[:, : shape[1] // 2 + 1].astype(np.float32),
             band0=band0.astype(np.complex64),
@@ -331,7 +346,15 @@ class WienerReconstructor:
             ramps=ramps,
             filter=filt.astype(np.complex64),
             wiener=float(wiener),
+            wide=np.zeros((len(orders), shape[0], work[1]), dtype=np.complex64),
+            tall=np.zeros((len(orders), *work), dtype=np.complex64),
+            out=np.zeros((big[0], big[1] // 2 + 1), dtype=np.complex64),
         )
+        # Response to a flat stack of ones (computed while `unit` is None, i.e. without the
+        # mean removal), added back scaled by each stack's mean.
+        self._cache = cache
+        cache.unit = self._one(np.ones((self._pattern.n_frames, *shape), np.float32))
+        return cache
 
     def _one(self, frames: NDArray[np.floating]) -> NDArray[np.float32]:
         cache = self._cache
@@ -339,41 +362,54 @@ class WienerReconstructor:
         s = self._scale
         w = self._workers
         ny, nx = cache.shape
+        wy, wx = cache.tall.shape[-2:]
         # Real frames: half-plane spectra suffice; band -n on the half plane gives band +n on
         # the other half by Hermitian symmetry (b_n(-f) = conj(b_-n(f))).
-        spectra = scipy.fft.rfft2(frames.astype(np.float32, copy=False), workers=w)
+        # The mean goes around the float32 FFTs (linearity: recon(x) = recon(x - m) + m
+        # recon(1)): a huge DC bin would otherwise set the round-off floor of every bin,
+        # which the Wiener filter amplifies near the support edge.
+        level = float(frames.mean()) if cache.unit is not None else 0.0
+        spectra = scipy.fft.rfft2(np.subtract(frames, level, dtype=np.float32), workers=w)
         spectra *= cache.weights
         flat = spectra.reshape(spectra.shape[0], -1)
         half_x = spectra.shape[-1]
         b0 = (cache.band0 @ flat).reshape(ny, half_x)
         plus = (cache.orders @ flat).reshape(-1, ny, half_x)
         minus = (cache.orders.conj() @ flat).reshape(-1, ny, half_x)
-        rows = len(plus)
-        # Full band spectra, zero-padded along x to the SR width (FFT order).
-        wide = np.zeros((rows, ny, s * nx), dtype=np.complex64)
+        # Full band spectra, zero-padded along x to the work width (FFT order). Padding stays
+        # zero in the cached buffers: only the data regions are written.
+        wide = cache.wide
         wide[..., :half_x] = plus
         neg = nx - half_x  # columns with fx < 0 in the raw spectrum
         flip = (-np.arange(ny)) % ny
-        wide[..., s * nx - neg :] = np.conj(minus[:, flip, neg:0:-1])
+        wide[..., wx - neg :] = np.conj(minus[:, flip, neg:0:-1])
         # Inverse FFT along x on the Y non-zero rows only, then along y on the padded grid.
-        wide = scipy.fft.ifft(wide, axis=-1, workers=w, overwrite_x=True)
-        tall = np.zeros((rows, s * ny, s * nx), dtype=np.complex64)
+        rows_done = scipy.fft.ifft(wide, axis=-1, workers=w)
+        tall = cache.tall
         hy = (ny + 1) // 2
-        tall[:, :hy] = wide[:, :hy]
-        tall[:, s * ny - (ny - hy) :] = wide[:, hy:]
-        spatial = scipy.fft.ifft(tall, axis=-2, workers=w, overwrite_x=True)
+        tall[:, :hy] = rows_done[:, :hy]
+        tall[:, wy - (ny - hy) :] = rows_done[:, hy:]
+        spatial = scipy.fft.ifft(tall, axis=-2, workers=w)
         spatial *= cache.ramps
         total = spatial.real.sum(axis=0)
         total *= 2.0
         spectrum = scipy.fft.rfft2(total, workers=w)
-        # Band 0 needs no shift: add it straight into the SR half-plane spectrum.
+        # Band 0 needs no shift: add it straight into the half-plane spectrum.
         spectrum[:hy, :half_x] += b0[:hy]
-        spectrum[s * ny - (ny - hy) :, :half_x] += b0[hy:]
+        spectrum[wy - (ny - hy) :, :half_x] += b0[hy:]
         spectrum *= cache.filter
-        out: NDArray[np.float32] = scipy.fft.irfft2(
-            spectrum, s=total.shape, workers=w, overwrite_x=True
-        ).astype(np.float32, copy=False)
-        return out
+        # Zero-pad the band-limited result onto the SR grid.
+        out = cache.out
+        hw = (wy + 1) // 2
+        cols = spectrum.shape[1]
+        out[:hw, :cols] = spectrum[:hw]
+        out[s * ny - (wy - hw) :, :cols] = spectrum[hw:]
+        image: NDArray[np.float32] = scipy.fft.irfft2(out, s=(s * ny, s * nx), workers=w).astype(
+            np.float32, copy=False
+        )
+        if cache.unit is not None:
+            image += np.float32(level) * cache.unit
+        return image
 
 
 def nominal_k0(pattern: PatternConfig, optics: OpticsConfig, channel: str | None = None) -> float:
