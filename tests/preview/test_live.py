@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from livesr.acquire import open_core, run_live  # noqa: E402
 from livesr.config import ModelConfig  # noqa: E402
 from livesr.io import open_store  # noqa: E402
 from livesr.models import build_model, save_weights  # noqa: E402
-from livesr.preview import render_panels, with_preview  # noqa: E402
+from livesr.preview import ensure_app, render_panels, with_preview  # noqa: E402
 
 TINY = ModelConfig(
     in_frames=9,
@@ -41,6 +42,8 @@ def weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture
 def core():
+    # As in a GUI session: a QApplication exists before the microscope is opened.
+    ensure_app()
     core = open_core("demo")
     core.setProperty("Camera", "Size", 64)
     core.setExposure(2.0)
@@ -56,10 +59,17 @@ def _sequence() -> useq.MDASequence:
 
 def test_window_shows_the_live_sr_of_a_demo_run(core, weights: str, tmp_path: Path) -> None:
     windows = []
+    frame_threads = set()
+    core.mda.events.frameReady.connect(lambda *_: frame_threads.add(threading.get_ident()))
     run = with_preview(run_live, headless=False, keep_open=False, on_window=windows.append)
     out = tmp_path / "run.zarr"
     summary = run(core, _sequence(), out, models={"488": weights, "561": weights}, backend="torch")
     assert summary.status == "finished"
+    # Every frame reached its stack although Qt runs: frameReady stays on the acquisition
+    # thread instead of being queued to the GUI thread.
+    assert frame_threads and threading.main_thread().ident not in frame_threads
+    assert summary.frames_written == TIMEPOINTS * 2 * 9
+    assert summary.stacks_incomplete == 0
     (window,) = windows
     assert window.redraws > 0
     status = window.status_text
