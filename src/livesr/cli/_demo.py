@@ -51,7 +51,7 @@ def start_preview(run: Any, preview: bool) -> Any:
 def demo(
     timepoints: Annotated[int, typer.Option(min=1, help="Time points to acquire.")] = 10,
     channels: Annotated[str, typer.Option(help="Comma-separated laser lines.")] = "488,561",
-    size: Annotated[int, typer.Option(help="Camera frame size: 64, 128, 256 or 512.")] = 256,
+    size: Annotated[int, typer.Option(help="Camera frame size: 64, 128, 256 or 512.")] = 128,
     backend: Annotated[
         str, typer.Option(help="auto, torch, onnxruntime, tensorrt, or wiener.")
     ] = "auto",
