@@ -298,10 +298,11 @@ class WienerReconstructor:
         apo_radius = self._apo_cutoff * (kc + n_orders * k0)
         # Work grid: the shifted bands and the Wiener filter only need a Nyquist above the
         # apodised support (kc + n k0), usually well below the SR grid's, so they are
-        # computed on a smaller FFT-friendly grid and zero-padded onto the SR grid at the end.
+        # computed on a smaller FFT-friendly grid (never below the raw grid, which holds the
+        # bands) and zero-padded onto the SR grid at the end.
         fmax = max(apo_radius, kc + n_orders * float(np.max(np.hypot(*params.k_per_um.T))))
         work = tuple(
-            min(s * n, scipy.fft.next_fast_len(int(np.ceil(2 * n * px * fmax * 1.03)) + 2))
+            min(s * n, max(n, scipy.fft.next_fast_len(int(np.ceil(2 * n * px * fmax * 1.03)) + 2)))
             for n in shape
         )
         spacing = (shape[0] * px / work[0], shape[1] * px / work[1])
