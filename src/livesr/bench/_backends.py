@@ -54,12 +54,16 @@ def _model_config(name: str, in_frames: int, scale: int) -> ModelConfig | str:
     return name  # bundled weights name or .safetensors path
 
 
-def _try_create(loaded: Any, backend: str, shape: tuple[int, int], batch: int) -> Any:
+def _try_create(
+    loaded: Any, backend: str, shape: tuple[int, int], batch: int, threads: int | None
+) -> Any:
     """The reconstructor, or the reason it cannot run here (a row instead of a crash)."""
     from livesr.reconstruct import BackendUnavailableError, create_reconstructor
 
     try:
-        return create_reconstructor(loaded, backend, frame_shape=shape, batch_size=batch)
+        return create_reconstructor(
+            loaded, backend, frame_shape=shape, batch_size=batch, threads=threads
+        )
     except (BackendUnavailableError, ValueError) as exc:
         return str(exc)
 
@@ -74,6 +78,7 @@ def bench_backends(
     scale: int = 2,
     repeats: int = 3,
     warmup: int = 1,
+    threads: int | None = None,
 ) -> list[dict[str, Any]]:
     """Time every backend x model x frame size x batch size.
 
@@ -93,6 +98,10 @@ def bench_backends(
         Input frames and upsampling of registry architectures.
     repeats, warmup : int
         Timed and untimed calls per backend.
+    threads : int, optional
+        CPU threads of torch and ONNX Runtime (default: all usable cores). On an
+        oversubscribed host fewer threads can be faster: every parallel op waits for all its
+        threads to be scheduled.
 
     Returns
     -------
@@ -103,6 +112,28 @@ def bench_backends(
         ``peak_gflops`` (measured fp32 matmul) and ``peak_pct``, and ``vs_first``: speed
         relative to the first backend of the same configuration, measured interleaved.
     """
+    import torch
+
+    threads_before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return _bench(models, backends, sizes, batch, in_frames, scale, repeats, warmup, threads)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _bench(
+    models: Sequence[str],
+    backends: Sequence[str],
+    sizes: Sequence[int],
+    batch: Sequence[int],
+    in_frames: int,
+    scale: int,
+    repeats: int,
+    warmup: int,
+    threads: int | None,
+) -> list[dict[str, Any]]:
     import torch
 
     from livesr.reconstruct import load_model
@@ -121,7 +152,7 @@ def bench_backends(
                 }
                 recs: dict[str, Any] = {}
                 for backend in backends:
-                    rec = _try_create(loaded, backend, (size, size), n)
+                    rec = _try_create(loaded, backend, (size, size), n, threads)
                     if isinstance(rec, str):
                         rows.append({**base, "backend": backend, "error": rec})
                     else:
@@ -153,6 +184,7 @@ def bench_backends(
                             "backend": rec.info.backend,
                             "device": rec.info.device,
                             "precision": rec.info.precision,
+                            "threads": torch.get_num_threads(),
                             "p50_ms": round(1e3 * p50, 1),
                             "p95_ms": round(1e3 * float(np.percentile(t, 95)), 1),
                             "best_ms": round(1e3 * float(t.min()), 1),

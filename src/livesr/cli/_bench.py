@@ -122,6 +122,9 @@ def bench(
         bool, typer.Option("--all", help="Run every benchmark part (slow).")
     ] = False,
     repeats: Annotated[Optional[int], typer.Option(min=1, help="Timed repeats.")] = None,
+    threads: Annotated[
+        Optional[int], typer.Option(min=1, help="CPU threads (default: all usable cores).")
+    ] = None,
     json_file: Annotated[
         Optional[Path], typer.Option("--json", help="Also write all rows to this JSON file.")
     ] = None,
@@ -162,6 +165,7 @@ def bench(
         "sizes": _ints(sizes, "--sizes"),
         "batch": _ints(batch, "--batch"),
         "repeats": repeats,
+        "threads": threads,
     }
     report: dict[str, Any] = {"machine": _machine(), "parts": {}}
     for name in dict.fromkeys(chosen):
