@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from livesr.bench._pipeline import bench_pipeline
+
+
+def test_pipeline_benchmark_rows(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from livesr.models import DFCAN, save_weights
+
+    weights = tmp_path / "tiny.safetensors"
+    save_weights(DFCAN(in_frames=9, scale=2, groups=1, blocks=1, width=16), weights)
+    rows = bench_pipeline(
+        models=[str(weights)], sizes=[64], timepoints=3, exposure_ms=2.0, backends=["torch"]
+    )
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["size"] == 64 and row["frames"] == 3 * 2 * 9 and row["backend"] == "torch"
+    assert row["camera_fps_off"] > 0 and row["camera_fps_on"] > 0
+    assert row["camera_ratio"] == pytest.approx(row["camera_fps_on"] / row["camera_fps_off"], 0.01)
+    assert row["sr_fps_standalone"] > 0
+    assert row["sr_live"] + row["sr_backfilled"] == 6
+    assert row["latency_p95_ms"] >= row["latency_p50_ms"] > 0
