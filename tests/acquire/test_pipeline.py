@@ -250,3 +250,40 @@ def test_dfcan_weights_live_through_stack_reconstructor(
     assert np.isfinite(store.sr[1, 0]).all() and store.sr[1, 0].std() > 0
     provenance = store.info["sr_images"]["sr"]["provenance"]["488"]
     assert provenance["backend"] == backend and provenance["weights_sha256"]
+
+
+def test_store_survives_a_killed_process(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run.zarr"
+    script = f"""
+import useq
+from livesr.acquire import LivePipeline, open_core
+core = open_core("demo")
+core.setProperty("Camera", "Size", 64)
+core.setExposure(20.0)
+seq = useq.MDASequence(channels=["488"], time_plan={{"interval": 0, "loops": 500}})
+with LivePipeline(core, seq, {str(out)!r}) as pipe:
+    pipe.run()
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if (out / "raw_done").exists() and open_store(out).raw_done().sum() >= 3:
+                break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    store = open_store(out)
+    assert store.status == "running"  # it never finished
+    done = np.flatnonzero(store.raw_done()[:, 0])
+    assert len(done) >= 3
+    for t in done:
+        stack = store.read_stack(int(t), 0)
+        assert (stack > 0).all() and stack.std() > 0
+    assert store.missing_sr() == [(int(t), 0) for t in done]  # what reprocess would do

@@ -16,7 +16,8 @@ Layout (``T`` grows while the run goes on, ``C`` channels, ``F`` raw frames per 
 and ``raw`` has both a channel and a pattern axis); ``wf`` and ``sr`` are OME multiscale images
 that napari and ndv open. Everything is written chunk by chunk as frames arrive, so the store
 is readable while the run goes on and after a crash: ``raw_done`` and ``sr_done`` say what is
-there.
+there, and zarr's local store writes each chunk atomically (temporary file + rename), so a
+killed process leaves no half-written chunk.
 
 Threads: a store may be written from several threads as long as each array has one writer
 (the pipeline writes raw/wf from its writer thread and sr/sr_done from its inference thread).
