@@ -244,7 +244,7 @@ def create_reconstructor(
         Reconstruct in overlapping tiles of this size (see `TiledReconstructor`); compiled
         backends are then built for the tile (and `batch_size` counts tiles).
     threads : int, optional
-        CPU threads for ONNX Runtime.
+        CPU threads for ONNX Runtime (per session) and torch (process-wide).
     **wiener_options
         Passed to `WienerReconstructor` when the backend is ``"wiener"``.
 
@@ -346,6 +346,7 @@ def _build(
             device=device,
             precision=precision,
             weights_sha256=loaded.weights_sha256,
+            threads=threads,
         )
     if backend == "onnxruntime":
         from ._onnxruntime import OnnxRuntimeReconstructor

@@ -40,6 +40,9 @@ class TorchReconstructor:
         copies and DFCAN ran ~1.4x slower in a side-by-side test.
     weights_sha256 : str, optional
         Hash of the weights file, for provenance.
+    threads : int, optional
+        ``torch.set_num_threads`` for CPU inference. Process-wide in torch: set it when the
+        reconstructor should leave cores to acquisition threads.
 
     Notes
     -----
@@ -57,6 +60,7 @@ class TorchReconstructor:
         precision: str = "fp32",
         channels_last: bool | None = None,
         weights_sha256: str | None = None,
+        threads: int | None = None,
     ) -> None:
         import torch
 
@@ -78,6 +82,8 @@ class TorchReconstructor:
             raise ValueError(
                 "give in_frames and scale: the model has no `in_frames` / `scale` attributes"
             )
+        if threads is not None and not device.startswith("cuda"):
+            torch.set_num_threads(threads)
         self._torch_device = torch.device(device)
         self._model = model.eval().to(self._torch_device)
         self._channels_last = (
