@@ -81,3 +81,29 @@ def test_acquire_reports_a_cfg_that_does_not_load(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "could not load microscope config" in " ".join(result.output.split())
+
+
+def test_acquire_takes_a_pipeline_config(tmp_path: Path) -> None:
+    from livesr.config import PipelineConfig, WriterConfig
+
+    config = tmp_path / "pipeline.yaml"
+    PipelineConfig(max_backlog=2, writer=WriterConfig(compression="none")).to_yaml(config)
+    seq = _write_sequence(tmp_path / "seq.yaml", ["488"])
+    out = tmp_path / "run.zarr"
+    result = runner.invoke(
+        app,
+        ["acquire", "--config", "demo", "--sequence", str(seq), "--out", str(out),
+         "--backend", "wiener", "--pipeline-config", str(config)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    store = open_store(out)
+    assert store.info["config"]["max_backlog"] == 2
+    assert store.info["compression"] == "none" and len(store.raw.metadata.codecs) == 1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("max_backlogg: 2\n")
+    result = runner.invoke(
+        app,
+        ["acquire", "--config", "demo", "--sequence", str(seq), "--out", str(tmp_path / "x"),
+         "--pipeline-config", str(bad)],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "max_backlogg" in result.output
