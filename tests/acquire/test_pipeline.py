@@ -287,3 +287,24 @@ with LivePipeline(core, seq, {str(out)!r}) as pipe:
         stack = store.read_stack(int(t), 0)
         assert (stack > 0).all() and stack.std() > 0
     assert store.missing_sr() == [(int(t), 0) for t in done]  # what reprocess would do
+
+
+def test_hybrid_cfg_cpp_camera_with_python_pattern_device(tmp_path: Path) -> None:
+    pytest.importorskip("mm_test_adapters")
+    cfg = Path(__file__).resolve().parents[2] / "hardware_configs" / "demo_hybrid.cfg"
+    mmc = open_core(cfg)
+    triggered: list[bool] = []
+    mmc.mda.events.frameReady.connect(
+        lambda img, ev, meta: triggered.append(meta["hardware_triggered"])
+    )
+    try:
+        mmc.setROI(0, 0, 64, 64)
+        with LivePipeline(mmc, _sequence(2), tmp_path / "run.zarr") as pipe:
+            pipe.run()
+    finally:
+        mmc.unloadAllDevices()
+    store = open_store(tmp_path / "run.zarr")
+    assert pipe.summary.frames_written == 36 and store.raw_done().all()
+    assert store.raw.shape == (2, 2, 9, 64, 64)
+    # The C++ camera runs 9-frame bursts while the Python device steps the pattern.
+    assert all(triggered) and len(triggered) == 36
