@@ -13,12 +13,12 @@ def test_livesr_evaluate_writes_the_report(tmp_path: Path) -> None:
         app,
         [
             "evaluate", "--structures", "ccps", "--levels", "3,9", "--fields", "1",
-            "--size", "48", "--methods", "wf,rl", "--out", str(out),
+            "--size", "48", "--methods", "wf,rl", "--out", str(out), "--no-plots",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert (out / "results.csv").is_file() and (out / "results.md").is_file()
-    assert (out / "panels_ccps.png").is_file()
+    assert not (out / "panels_ccps.png").exists()  # --no-plots; plots: test_evaluate_sweep
     assert "| wf | rl |" in (out / "results.md").read_text()
 
 
