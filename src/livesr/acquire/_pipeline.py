@@ -169,6 +169,13 @@ class LivePipeline:
         self._t_enter = time.perf_counter()
         shape = (int(core.getImageHeight()), int(core.getImageWidth()))
         px = core.getPixelSizeUm() or self.config.optics.pixel_size_um
+        if abs(px - self.config.optics.pixel_size_um) > 0.01 * px:
+            logger.warning(
+                "the microscope's pixel size %.4f um differs from optics.pixel_size_um %.4f um "
+                "of the pipeline config that reconstruction uses: fix one of them",
+                px,
+                self.config.optics.pixel_size_um,
+            )
         interval = 0.0
         step = getattr(self.sequence.time_plan, "interval", None)
         if step is not None:
