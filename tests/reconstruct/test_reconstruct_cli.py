@@ -81,3 +81,36 @@ def test_bad_inputs_exit_with_the_fix(tmp_path: Path) -> None:
     tifffile.imwrite(zeros, np.zeros((9, 32, 32), np.uint16))
     result = runner.invoke(app, ["reconstruct", str(zeros)])
     assert result.exit_code == 1 and "all zeros" in result.output
+
+
+def test_trained_model_as_method(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import torch
+
+    from livesr.config import ModelConfig
+    from livesr.models import build_model, save_weights
+
+    monkeypatch.setenv("LIVESR_CACHE_DIR", str(tmp_path / "cache"))
+    torch.manual_seed(0)
+    tiny = ModelConfig(
+        in_frames=9,
+        scale=2,
+        options={"groups": 1, "blocks": 1, "width": 8, "reduction": 4, "size_psc": 16},
+    )
+    weights = tmp_path / "tiny.safetensors"
+    save_weights(build_model(tiny), weights)
+    sample = simulate_sample("ccps", size=32, level=6, seed=33)
+    raw = tmp_path / "raw.tif"
+    tifffile.imwrite(raw, sample.raw[0])
+    out, params = tmp_path / "sr.tif", tmp_path / "params.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "reconstruct", str(raw), "--method", str(weights), "--backend", "torch",
+            "--out", str(out), "--params-out", str(params),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert tifffile.imread(out).shape == (64, 64)
+    assert json.loads(params.read_text())["provenance"]["backend"] == "torch"
+    result = CliRunner().invoke(app, ["reconstruct", str(raw), "--method", "no-such-model"])
+    assert result.exit_code == 1 and "bundled" in result.output
