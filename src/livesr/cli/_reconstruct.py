@@ -206,7 +206,7 @@ def reconstruct(
             sr_pixel = px / (result.shape[-1] // stacks.shape[-1])
             report["provenance"] = provenance
     except (OSError, ValueError, ImportError, RuntimeError) as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(f"{input}: {exc}") from None
 
     import tifffile
 
