@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 import time
 from collections import deque
@@ -168,7 +166,6 @@ class InferenceWorker:
         self._thread.join()
 
     def _run(self) -> None:
-        _lower_thread_priority()
         for rec in self.reconstructors.values():
             with exceptions_logged("reconstructor warmup"):
                 rec.warmup()
@@ -276,19 +273,3 @@ class InferenceWorker:
         if no_raw:
             self.sr_failed += len(no_raw)
             self.errors.append(f"no backfill for {len(no_raw)} stacks without raw data on disk")
-
-
-def _lower_thread_priority(niceness: int = 10) -> None:
-    """Let the camera and the raw writer win the CPU over reconstruction (Linux threads).
-
-    On Linux each thread has its own nice value, inherited by the threads it starts (FFT and
-    BLAS pools), so this only affects reconstruction. Elsewhere the call would renice the
-    whole process, so it is skipped.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
-    except OSError:  # not permitted or not supported: run at normal priority
-        logger.debug("could not lower the inference thread's priority")
