@@ -108,3 +108,17 @@ def test_sr_is_paired_with_the_wide_field_of_its_time_point():
         feed.push_wf(np.full((2, 2), t, np.float32), channel=0, t=t)
     feed.push_sr(np.ones((4, 4), np.float32), {"t": 1, "c": 0})
     assert feed.take().wf[0][0, 0] == 1
+
+
+def test_wide_field_running_ahead_of_sr_does_not_ask_for_a_redraw():
+    feed = PreviewFeed()
+    feed.push_wf(np.ones((2, 2), np.float32), channel=0, t=0)
+    feed.push_sr(np.ones((4, 4), np.float32), {"t": 0, "c": 0})
+    drawn = feed.take().image_version
+    feed.push_wf(np.ones((2, 2), np.float32), channel=0, t=1)  # SR of t=1 not there yet
+    feed.push_skipped()
+    frame = feed.take()
+    assert frame.image_version == drawn  # same picture: status line only
+    assert frame.status.skipped == 1
+    feed.push_sr(np.ones((4, 4), np.float32), {"t": 1, "c": 0})
+    assert feed.take().image_version > drawn

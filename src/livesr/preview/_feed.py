@@ -87,6 +87,8 @@ class PreviewFrame:
     ----------
     version : int
         Increases with every update; pass it back to :meth:`PreviewFeed.take`.
+    image_version : int
+        Increases only when the images to draw changed.
     wf : list of (ndarray (Y, X) float32 or None)
         Wide-field image per channel index.
     sr : list of (ndarray (sY, sX) float32 or None)
@@ -95,6 +97,7 @@ class PreviewFrame:
     """
 
     version: int
+    image_version: int
     wf: list[NDArray[np.float32] | None]
     sr: list[NDArray[np.float32] | None]
     status: LiveStatus
@@ -123,6 +126,9 @@ class PreviewFeed:
         self._clock = clock
         self._window = fps_window_s
         self._version = 0
+        # Bumped only when what would be drawn changes (not for a WF image that runs ahead of
+        # the SR on screen, nor for status changes): renderers skip redrawing otherwise.
+        self._image_version = 0
         # Per channel: (time point, SR image) of the newest time point seen.
         self._sr: dict[int, tuple[int | None, NDArray[Any]]] = {}
         # Per channel: the last few wide-field images by time point, so the window pairs an SR
@@ -168,6 +174,7 @@ class PreviewFeed:
             # time point on screen.
             if replace or shown is None or t is None or shown[0] is None or t >= shown[0]:
                 self._sr[c] = (t, image)
+                self._image_version += 1
             self._times.append(now)
             s = self._status
             skipped = info.get("skipped")
@@ -200,6 +207,9 @@ class PreviewFeed:
             recent[t] = (image, is_stack)
             while len(recent) > _WF_KEEP:
                 recent.popitem(last=False)
+            shown = self._sr.get(c)
+            if shown is None or shown[0] is None or shown[0] == t:
+                self._image_version += 1
             self._version += 1
 
     def push_skipped(self, count: int = 1) -> None:
@@ -256,6 +266,7 @@ class PreviewFeed:
             if self._version == since:
                 return None
             version = self._version
+            image_version = self._image_version
             sr = dict(self._sr)
             wf: dict[int, tuple[NDArray[Any], bool]] = {}
             for c, recent in self._wf.items():
@@ -277,6 +288,7 @@ class PreviewFeed:
         }
         return PreviewFrame(
             version=version,
+            image_version=image_version,
             wf=_channel_list(wf_images),
             sr=_channel_list(sr_images),
             status=status,

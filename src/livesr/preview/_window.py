@@ -108,6 +108,7 @@ class PreviewWindow(QtWidgets.QWidget):
         self._poll = poll
         self._seek = seek
         self._version = -1
+        self._image_version = -1
         self._rgb: NDArray[np.uint8] | None = None
         self.redraws = 0
         self._status_time = 0.0
@@ -173,6 +174,9 @@ class PreviewWindow(QtWidgets.QWidget):
         self._status_time = time.monotonic()
         self._version = frame.version
         self._status.setText(frame.status.text())
+        if frame.image_version == self._image_version:
+            return True  # only the status changed
+        self._image_version = frame.image_version
         if any(c is not None for c in frame.sr) or any(c is not None for c in frame.wf):
             now = time.monotonic()
             if now - self._limits_time > 0.5 or self._limits_changed(frame.wf, frame.sr):
