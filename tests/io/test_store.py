@@ -115,3 +115,23 @@ def test_append_mode_backfills(tmp_path: Path) -> None:
     for t, c in store.missing_sr():
         store.write_sr(t, c, np.ones((32, 48), np.float32))
     assert open_store(tmp_path / "run.zarr").missing_sr() == []
+
+
+@pytest.mark.parametrize("tensorstore", [True, False], ids=["tensorstore", "zarr-python"])
+def test_raw_writes_with_and_without_tensorstore(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tensorstore: bool
+) -> None:
+    import sys
+
+    if tensorstore:
+        pytest.importorskip("tensorstore")
+    else:
+        monkeypatch.setitem(sys.modules, "tensorstore", None)  # import fails: fallback path
+    store = _store(tmp_path / "run.zarr", n_t=None)
+    frames = np.random.default_rng(0).integers(0, 4000, (9, 16, 24), dtype=np.uint16)
+    store.write_raw_frames(0, 1, 0, frames[:4])
+    store.write_raw_frames(3, 1, 4, frames[4:])  # grows the array: the writer follows
+    back = open_store(tmp_path / "run.zarr")
+    np.testing.assert_array_equal(back.raw[0, 1, :4], frames[:4])
+    np.testing.assert_array_equal(back.raw[3, 1, 4:], frames[4:])
+    assert (store._ts_raw is not False) == tensorstore
