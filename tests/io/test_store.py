@@ -134,4 +134,4 @@ def test_raw_writes_with_and_without_tensorstore(
     back = open_store(tmp_path / "run.zarr")
     np.testing.assert_array_equal(back.raw[0, 1, :4], frames[:4])
     np.testing.assert_array_equal(back.raw[3, 1, 4:], frames[4:])
-    assert (store._ts_raw is not False) == tensorstore
+    assert store._ts_raw.available == tensorstore

@@ -34,13 +34,15 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from ._fast_raw import TensorstoreRaw
+from ._ome import ome_image_attrs
+
 if TYPE_CHECKING:
     import zarr
 
 __all__ = ["SRStore", "open_store"]
 
 _T_CHUNK = 256  # time points per chunk of the small (T, C) mask arrays
-_COLORS = ("00FF00", "FF00FF", "00FFFF", "FFFF00", "FF0000", "0000FF")
 
 
 def _to_jsonable(value: Any) -> Any:
@@ -60,7 +62,7 @@ class SRStore:
         self.path = path
         # Looking an array up in the group reads its metadata from disk: cache the handles.
         self._arrays: dict[str, zarr.Array] = {}
-        self._ts_raw: Any = None  # tensorstore handle on raw; False when unavailable
+        self._ts_raw = TensorstoreRaw(path / "raw")
 
     def _array(self, name: str) -> zarr.Array:
         if name not in self._arrays:
@@ -180,41 +182,9 @@ class SRStore:
         info = self.info
         channels = info["channels"]
         group = self._group.create_group(name)
-        axes = [
-            {"name": "t", "type": "time", "unit": "second"},
-            {"name": "c", "type": "channel"},
-            {"name": "y", "type": "space", "unit": "micrometer"},
-            {"name": "x", "type": "space", "unit": "micrometer"},
-        ]
         # OME-Zarr forbids a zero scale; an interval of 0 (as fast as possible) is written as 1.
         dt = info["interval_s"] if info["interval_s"] > 0 else 1.0
-        multiscale: dict[str, Any] = {
-            "name": name,
-            "axes": axes,
-            "datasets": [
-                {
-                    "path": "0",
-                    "coordinateTransformations": [
-                        {"type": "scale", "scale": [dt, 1.0, pixel_size_um, pixel_size_um]}
-                    ],
-                }
-            ],
-        }
-        omero: dict[str, Any] = {
-            "channels": [
-                {
-                    "label": str(c),
-                    "color": _COLORS[i % len(_COLORS)],
-                    "active": True,
-                    "window": {"start": 0.0, "end": 1.0, "min": 0.0, "max": 65535.0},
-                }
-                for i, c in enumerate(channels)
-            ],
-            "rdefs": {"model": "color"},
-        }
-        group.attrs.update(
-            {"ome": {"version": "0.5", "multiscales": [multiscale], "omero": omero}}
-        )
+        group.attrs.update({"ome": ome_image_attrs(name, channels, dt, pixel_size_um)})
         compressors: Any = None if info.get("compression") == "none" else "auto"
         zarr.Group.create_array(
             group,
@@ -370,31 +340,8 @@ class SRStore:
         threads keep running meanwhile), else zarr-python.
         """
         self._ensure_t(t, ("raw", "raw_done", "wf/0"))
-        sel = (t, c, slice(first_pattern, first_pattern + len(frames)))
-        fast = self._fast_raw(t)
-        if fast is not None:
-            fast[sel].write(frames).result()
-        else:
-            self.raw[sel] = frames
-
-    def _fast_raw(self, t: int) -> Any:
-        """A tensorstore handle on ``raw`` covering time point `t`, or None."""
-        if self._ts_raw is False:
-            return None
-        if self._ts_raw is None or t >= self._ts_raw.shape[0]:
-            # (Re)open after the array grew: a handle's domain is fixed when it is opened.
-            try:
-                import tensorstore as ts
-
-                spec = {
-                    "driver": "zarr3",
-                    "kvstore": {"driver": "file", "path": str(self.path.resolve() / "raw")},
-                }
-                self._ts_raw = ts.open(spec, open=True, read=True, write=True).result()
-            except Exception:  # not installed, or cannot open: zarr-python writes instead
-                self._ts_raw = False
-                return None
-        return self._ts_raw
+        if not self._ts_raw.write(t, c, first_pattern, frames):
+            self.raw[t, c, first_pattern : first_pattern + len(frames)] = frames
 
     def write_wf(
         self, t: int, c: int, image: NDArray[np.float32], *, mark_done: bool = True
