@@ -76,6 +76,11 @@ def test_onnx_export_is_cached(weights: Path, tmp_path: Path) -> None:
     assert files[0].stat().st_mtime_ns == stamp
     create_reconstructor(weights, "onnxruntime-cpu", frame_shape=(32, 48))
     assert len(list((tmp_path / "cache" / "onnx").glob("*.onnx"))) == 2
+    # Same weights, another spectrum computation: another graph.
+    loaded = load_model(weights)
+    loaded.module.set_spectrum("dft")
+    create_reconstructor(loaded, "onnxruntime-cpu", frame_shape=(32, 32))
+    assert len(list((tmp_path / "cache" / "onnx").glob("*.onnx"))) == 3
 
 
 def test_static_batch_graph_takes_any_number_of_stacks(weights: Path) -> None:

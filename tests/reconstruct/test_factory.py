@@ -148,6 +148,7 @@ def test_onnx_cache_is_keyed_by_model_shape_and_precision(tmp_path: Path) -> Non
     assert a != onnx_cache_path("h2", (1, 9, 64, 64))
     assert a != onnx_cache_path("h1", (1, 9, 64, 96))
     assert a != onnx_cache_path("h1", (1, 9, 64, 64), precision="fp16")
+    assert a != onnx_cache_path("h1", (1, 9, 64, 64), extra='{"spectrum": "dft"}')
     assert onnx_cache_path("h1", None).name.startswith("dynamic")
 
 

@@ -14,11 +14,18 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from livesr._logger import logger
+
+if TYPE_CHECKING:
+    from ._factory import LoadedModel
 
 __all__ = [
     "EngineKey",
     "atomic_write_bytes",
     "cache_dir",
+    "cached_onnx",
     "file_sha256",
     "onnx_cache_path",
     "timing_cache_path",
@@ -115,13 +122,49 @@ def timing_cache_path(trt_version: str, gpu_name: str) -> Path:
 
 
 def onnx_cache_path(
-    model_sha256: str, shape: tuple[int, ...] | None, *, precision: str = "fp32", opset: int = 18
+    model_sha256: str,
+    shape: tuple[int, ...] | None,
+    *,
+    precision: str = "fp32",
+    extra: str = "",
 ) -> Path:
     """Where the ONNX export of a model (by its weights hash) for `shape` is cached.
 
-    `shape` None means an export with dynamic batch and frame axes.
+    `shape` None means an export with dynamic batch and frame axes; `extra` is anything else
+    the graph depends on (architecture options, exporter versions).
     """
     shape_tag = "dynamic" if shape is None else "x".join(str(d) for d in shape)
-    blob = f"{model_sha256}|{shape_tag}|{precision}|{opset}".encode()
+    blob = f"{model_sha256}|{shape_tag}|{precision}|{extra}".encode()
     tag = hashlib.sha256(blob).hexdigest()[:16]
     return cache_dir("onnx") / f"{shape_tag}_{precision}_{tag}.onnx"
+
+
+def cached_onnx(
+    loaded: LoadedModel, shape: tuple[int, int, int, int] | None, *, precision: str = "fp32"
+) -> Path:
+    """Export `loaded` to ONNX once per (weights, shape, precision); return the cached file.
+
+    `shape` None exports dynamic batch and frame axes.
+    """
+    import torch
+
+    from livesr._version import __version__
+
+    from ._export import export_onnx
+
+    # The graph also depends on run-time options (e.g. the spectrum mode) and on the exporter.
+    options = json.dumps(getattr(loaded.module, "options", {}), sort_keys=True, default=str)
+    extra = f"{options}|livesr {__version__}|torch {torch.__version__}"
+    path = onnx_cache_path(loaded.weights_sha256, shape, precision=precision, extra=extra)
+    if not path.exists():
+        example = shape or (1, loaded.in_frames, 64, 64)
+        logger.info("exporting %s to ONNX for shape %s -> %s", loaded.name, shape, path)
+        module = loaded.module
+        if precision == "fp16":
+            import copy
+
+            module = copy.deepcopy(module).half()
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.onnx")
+        export_onnx(module, tmp, example, dynamic=shape is None)
+        os.replace(tmp, path)
+    return path

@@ -349,6 +349,7 @@ def _build(
             threads=threads,
         )
     if backend == "onnxruntime":
+        from ._engine_cache import cached_onnx
         from ._onnxruntime import OnnxRuntimeReconstructor
 
         if precision != "fp32":
@@ -376,28 +377,3 @@ def _build(
         shape = (batch_size, loaded.in_frames, *frame_shape)
         return TensorRTReconstructor.from_model(loaded, shape, precision=precision, device=device)
     raise ValueError(f"unknown backend {backend!r}")
-
-
-def cached_onnx(
-    loaded: LoadedModel, shape: tuple[int, int, int, int] | None, *, precision: str = "fp32"
-) -> Path:
-    """Export `loaded` to ONNX once per (weights, shape, precision); return the cached file.
-
-    `shape` None exports dynamic batch and frame axes.
-    """
-    from ._engine_cache import onnx_cache_path
-    from ._export import export_onnx
-
-    path = onnx_cache_path(loaded.weights_sha256, shape, precision=precision)
-    if not path.exists():
-        example = shape or (1, loaded.in_frames, 64, 64)
-        logger.info("exporting %s to ONNX for shape %s -> %s", loaded.name, shape, path)
-        module = loaded.module
-        if precision == "fp16":
-            import copy
-
-            module = copy.deepcopy(module).half()
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.onnx")
-        export_onnx(module, tmp, example, dynamic=shape is None)
-        os.replace(tmp, path)
-    return path

@@ -73,7 +73,7 @@ def tensorrt_onnx(
     For ``"fp16"`` it is the half-precision export: fp16 inputs, weights and convs, with the
     model's explicit casts keeping the spectral branch in fp32.
     """
-    from ._factory import cached_onnx
+    from ._engine_cache import cached_onnx
 
     if precision not in ("fp32", "fp16"):
         raise ValueError(f"precision must be 'fp32' or 'fp16', got {precision!r}")
