@@ -111,3 +111,26 @@ def test_wiener_path_works_on_raw_counts() -> None:
     # No normalisation in between: the same as Wiener SIM called directly on the counts.
     direct = WienerReconstructor(pattern, optics)(raw[None].astype(np.float32))[0, 0]
     np.testing.assert_allclose(sr, direct, rtol=1e-5, atol=1e-3 * np.abs(direct).max())
+
+
+def test_real_raw_sim_stack_same_sr_on_torch_and_onnxruntime(
+    weights: Path, shared_data: Path
+) -> None:
+    # Real 9 x 256 x 256 raw SIM frames (rDL-SIM's MT.mrc): the live path (one backend) and a
+    # reprocessing run on another backend must agree, and say so in their provenance.
+    from livesr.io import read_stack
+
+    mrc = shared_data / "dlsr" / "rDL-SIM" / "data_test" / "rDL-SIM" / "Microtubules" / "MT.mrc"
+    raw = read_stack(mrc).data
+    assert raw.shape == (9, 256, 256)
+    live = StackReconstructor.create(weights, "torch", frame_shape=(256, 256))
+    offline = StackReconstructor.create(weights, "onnxruntime-cpu", frame_shape=(256, 256))
+    sr_live, prov_live = live(raw)
+    sr_offline, prov_offline = offline(raw)
+    assert sr_live.shape == (512, 512)
+    span = float(raw.max()) - float(raw.min())
+    assert np.abs(sr_live - sr_offline).max() < 1e-4 * span
+    assert prov_live["backend"] == "torch"
+    assert prov_offline["backend"] == "onnxruntime"
+    same = {k for k in prov_live if k not in ("backend", "device")}
+    assert {k: prov_live[k] for k in same} == {k: prov_offline[k] for k in same}
