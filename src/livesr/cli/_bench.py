@@ -66,6 +66,8 @@ def _machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "cpus_usable": len(os.sched_getaffinity(0)),
+        # Figures from a shared host are only comparable with the load they ran under.
+        "load_avg_start": [round(x, 2) for x in os.getloadavg()],
         "command": "livesr " + " ".join(sys.argv[1:]),
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -173,6 +175,7 @@ def bench(
         rows = _run_part(name, options)
         report["parts"][name] = rows
         _print_table(name, rows)
+    report["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     if json_file is not None:
         json_file.write_text(json.dumps(report, indent=2, default=str) + "\n")
         typer.echo(f"wrote {json_file}", err=True)
