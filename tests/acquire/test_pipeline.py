@@ -308,3 +308,35 @@ def test_hybrid_cfg_cpp_camera_with_python_pattern_device(tmp_path: Path) -> Non
     assert store.raw.shape == (2, 2, 9, 64, 64)
     # The C++ camera runs 9-frame bursts while the Python device steps the pattern.
     assert all(triggered) and len(triggered) == 36
+
+
+def test_out_of_order_and_dropped_frames_on_a_real_run(
+    core: Any, tmp_path: Path, upsample_mean: Any
+) -> None:
+    seen: dict[tuple[int, int], np.ndarray] = {}
+    core.mda.events.frameReady.connect(
+        lambda img, ev, meta: seen.__setitem__(
+            (ev.index["t"], ev.index["a"] * 3 + ev.index["ph"]), img.copy()
+        )
+    )
+    skipped: list[tuple[tuple[int, ...], str]] = []
+    with LivePipeline(
+        core,
+        _sequence(3, ("488",)),
+        tmp_path / "run.zarr",
+        reconstructors={"488": upsample_mean()},
+    ) as pipe:
+        pipe.signals.stackSkipped.connect(lambda key, reason: skipped.append((key, reason)))
+        events = list(pipe.events)
+        # t=0: patterns acquired in reverse order; t=1: pattern 4 never arrives (dropped).
+        run = events[:9][::-1] + [e for e in events[9:18] if e.index["a"] * 3 + e.index["ph"] != 4]
+        core.mda.run(run + events[18:])
+    store = open_store(tmp_path / "run.zarr")
+    for (t, pos), img in seen.items():
+        np.testing.assert_array_equal(store.raw[t, 0, pos], img)  # every frame in its slot
+    assert store.raw_done()[:, 0].tolist() == [True, False, True]
+    assert store.sr_done()[:, 0].tolist() == [True, False, True]
+    assert skipped == [((1, 0, 0, 0), "incomplete: missing frames [4]")]
+    s = pipe.summary
+    assert (s.frames_written, s.stacks_assembled, s.stacks_incomplete) == (26, 2, 1)
+    assert store.missing_sr() == []  # an incomplete stack is not claimed as reconstructable
