@@ -77,3 +77,33 @@ def test_redraws_only_when_something_changed():
     assert window.refresh()
     app.processEvents()
     window.close()
+
+
+def test_window_browses_a_store_with_its_slider(tmp_path):
+    from livesr.io import SRStore
+    from livesr.preview import StoreWatcher
+
+    store = SRStore.create(
+        tmp_path / "run.zarr", channels=["488"], n_patterns=9, frame_shape=(16, 16), scale=2
+    )
+    for t in range(3):
+        for f in range(9):
+            store.write_raw_frame(t, 0, f, np.zeros((16, 16), np.uint16))
+        store.write_wf(t, 0, _blobs((16, 16), 10 + t))
+        store.write_sr(t, 0, _blobs((32, 32), 20 + t))
+    store.set_status("finished")
+    app = ensure_app()
+    feed = PreviewFeed()
+    watcher = StoreWatcher(store.path, feed, poll_interval_s=0.0)
+    window = PreviewWindow(feed, poll=watcher.poll, seek=watcher.show)
+    window.refresh()
+    window.set_time_range(watcher.n_timepoints)
+    assert window.status_text.startswith("t 2 |")
+    newest = window.image.copy()
+
+    window._slider.setValue(0)  # what dragging the slider does
+    app.processEvents()
+    assert window.status_text.startswith("t 0 |")
+    assert not np.array_equal(window.image, newest)
+    assert not watcher.follow
+    window.close()

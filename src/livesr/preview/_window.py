@@ -154,6 +154,15 @@ class PreviewWindow(QtWidgets.QWidget):
         if self._slider is not None and n_timepoints > 0:
             self._slider.setMaximum(n_timepoints - 1)
 
+    def _show_time(self, t: int | None) -> None:
+        """Move the slider to the time point on screen, without seeking again."""
+        if self._slider is None or t is None or self._slider.isSliderDown():
+            return
+        blocked = self._slider.blockSignals(True)
+        self._slider.setMaximum(max(self._slider.maximum(), t))
+        self._slider.setValue(t)
+        self._slider.blockSignals(blocked)
+
     def _on_slider(self, value: int) -> None:
         if self._seek is not None:
             self._seek(int(value))
@@ -174,6 +183,7 @@ class PreviewWindow(QtWidgets.QWidget):
         self._status_time = time.monotonic()
         self._version = frame.version
         self._status.setText(frame.status.text())
+        self._show_time(frame.status.t)
         if frame.image_version == self._image_version:
             return True  # only the status changed
         self._image_version = frame.image_version
