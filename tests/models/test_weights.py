@@ -108,7 +108,12 @@ def test_bundled_weights_resolve_by_name() -> None:
     for name, path in bundled.items():
         assert path.suffix == ".safetensors"
         assert resolve_weights(name) == path
-        assert read_card(path).weights_sha256 is not None
+        model, card = load_weights(name)  # hash, card and architecture all checked
+        assert card.weights_sha256 is not None
+        assert card_path_for(path).is_file()  # the human-readable card ships too
+        with torch.inference_mode():
+            y = model(torch.rand(1, card.in_frames, 24, 24))
+        assert y.shape == (1, 1, 24 * card.scale, 24 * card.scale)
     with pytest.raises(FileNotFoundError, match="no bundled weights of that name"):
         resolve_weights("no-such-model")
 

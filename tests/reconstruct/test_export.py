@@ -12,7 +12,7 @@ import torch
 from onnx import TensorProto, helper
 
 from livesr.config import ModelConfig
-from livesr.models import DFCAN, DFGANGenerator, build_model
+from livesr.models import DFCAN, DFGANGenerator, ModelCard, build_model
 from livesr.reconstruct import (
     TENSORRT_ONNX_OPS,
     check_tensorrt_ops,
@@ -142,6 +142,9 @@ def test_cli_exports_saved_weights_and_checks_them_in_ort(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert "ONNX Runtime vs torch" in result.output
     assert set(onnx_op_types(out)) <= TENSORRT_ONNX_OPS
+    # The card travels with the graph: an engine built from it knows its weights.
+    props = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert ModelCard.from_json(props["livesr_card"]).name == "tiny"
     x = np.random.default_rng(5).random((1, 9, 24, 20), dtype=np.float32)
     assert run_ort(out, x).shape == (1, 1, 48, 40)
 

@@ -56,7 +56,8 @@ def load_network(
             )
         if scale is not None and scale != card.scale:
             raise typer.BadParameter(f"{model} is a x{card.scale} network, not x{scale}")
-        return module, {"model": card.name, "source": "weights", "sha256": card.weights_sha256}
+        about = {"model": card.name, "source": "weights", "sha256": card.weights_sha256}
+        return module, {**about, "card": card.to_json()}
     if model in available_models():
         scale = scale or (3 if in_frames == 25 else 2)
         module = build_model(ModelConfig(architecture=model, in_frames=in_frames, scale=scale))
@@ -138,7 +139,9 @@ def export(
         typer.echo(f"wrote TensorRT engine {engine} ({precision}, input {dims}); cached too")
         return
     try:
-        path = export_onnx(module, out, dims, dynamic=dynamic, opset=opset)
+        card = about.pop("card", None)
+        metadata = {"livesr_card": card} if card else {"livesr_model": str(about["model"])}
+        path = export_onnx(module, out, dims, dynamic=dynamic, opset=opset, metadata=metadata)
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

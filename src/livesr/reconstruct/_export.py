@@ -90,6 +90,7 @@ def export_onnx(
     *,
     opset: int = 17,
     check_ops: bool = True,
+    metadata: dict[str, str] | None = None,
 ) -> Path:
     """Write ``model`` as ONNX with input ``"x"`` (N, F, Y, X) and output ``"y"`` (N, 1, sY, sX).
 
@@ -111,6 +112,9 @@ def export_onnx(
         ONNX opset (17 is parsed by TensorRT >= 8.5).
     check_ops : bool
         Fail if an operator is not in `TENSORRT_ONNX_OPS` (the file is kept for inspection).
+    metadata : dict of str, optional
+        Stored as the model's ``metadata_props`` (e.g. ``{"livesr_card": card.to_json()}``),
+        so an engine built from the file can say which weights it holds.
 
     Returns
     -------
@@ -161,6 +165,14 @@ def export_onnx(
                 _export(model, example, path, axes, opset)
     finally:
         model.train(was_training)
+    if metadata:
+        import onnx
+
+        proto = onnx.load(str(path))
+        for key, value in metadata.items():
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = str(key), str(value)
+        onnx.save(proto, str(path))
     if check_ops:
         check_tensorrt_ops(path)
     return path
