@@ -135,3 +135,21 @@ def test_config_errors_name_the_problem(tmp_path: Path) -> None:
         TrainConfig(model=ModelConfig(architecture="rcan"))
     with pytest.raises(ValidationError, match="root"):
         TrainConfig.model_validate({"data": {"source": "biosr"}})
+
+
+def test_simulated_source_skips_an_empty_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A small field can miss a sparse structure; the simulator then refuses to scale it. Such
+    # seeds are skipped (this one is made empty on purpose: real ones are rare).
+    import livesr.train._simulated as simulated
+
+    real = simulated.simulated_field
+
+    def with_an_empty_seed(seed: int, *args: object, **kwargs: object) -> object:
+        if seed == 1_000_001:
+            raise ValueError("the specimen is empty in this field of view: nothing to scale")
+        return real(seed, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(simulated, "simulated_field", with_an_empty_seed)
+    data = SimulatedDataConfig(field_size=32, pool_size=3)
+    source = simulated.SimulatedSource(data, in_frames=9, scale=2, validation=False)
+    assert source.state_dict()["seeds"] == [1_000_000, 1_000_002, 1_000_003]

@@ -109,15 +109,34 @@ class SimulatedSource(FieldSource):
         self.in_frames = in_frames
         self.scale = scale
         self.validation = validation
-        first = config.validation_seed if validation else config.seed
+        self._next_seed = config.validation_seed if validation else config.seed
         count = config.validation_fields if validation else config.pool_size
-        self._seeds = list(range(first, first + count))
-        self._next_seed = first + count
+        self._seeds: list[int] = []
+        self._pool: list[Field] = []
+        for _ in range(count):
+            seed, field = self._make_next()
+            self._seeds.append(seed)
+            self._pool.append(field)
         self._draws = 0
-        self._pool = [self._make(s) for s in self._seeds]
 
     def _make(self, seed: int) -> Field:
         return simulated_field(seed, self.config, in_frames=self.in_frames, scale=self.scale)
+
+    def _make_next(self) -> tuple[int, Field]:
+        # A small field can miss a sparse structure entirely (the simulator refuses to scale
+        # an empty specimen); such seeds are skipped, deterministically.
+        for _ in range(100):
+            seed = self._next_seed
+            self._next_seed += 1
+            try:
+                return seed, self._make(seed)
+            except ValueError as exc:
+                if "empty" not in str(exc):
+                    raise
+        raise RuntimeError(
+            f"100 simulated fields in a row were empty (field_size={self.config.field_size}); "
+            "use a larger field_size"
+        )
 
     def draw(self, rng: np.random.Generator) -> Field:
         """A random pool field; every ``refresh_every`` draws one field is replaced."""
@@ -125,9 +144,7 @@ class SimulatedSource(FieldSource):
             self._draws += 1
             if self._draws % self.config.refresh_every == 0:
                 slot = (self._draws // self.config.refresh_every) % len(self._pool)
-                self._seeds[slot] = self._next_seed
-                self._pool[slot] = self._make(self._next_seed)
-                self._next_seed += 1
+                self._seeds[slot], self._pool[slot] = self._make_next()
         return self._pool[int(rng.integers(len(self._pool)))]
 
     def state_dict(self) -> dict[str, Any]:
