@@ -21,7 +21,8 @@ def test_wiener_on_a_tiff_stack_writes_image_and_parameters(tmp_path: Path) -> N
     result = CliRunner().invoke(
         app,
         [
-            "reconstruct", str(raw), "--search", "nominal", "--out", str(out),
+            "reconstruct", str(raw), "--method", "wiener", "--search", "nominal",
+            "--out", str(out),
             "--params-out", str(params),
         ],
     )  # fmt: skip
@@ -54,7 +55,8 @@ def test_real_3beam_folder(shared_data: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(
         app,
         [
-            "reconstruct", str(shared_data / JIN / "raw_high_light"), "--frames", "0:15",
+            "reconstruct", str(shared_data / JIN / "raw_high_light"), "--method", "wiener",
+            "--frames", "0:15",
             "--angles", "3", "--phases", "5", "--orders", "2", "--scale", "2",
             "--pixel-size", "0.0206", "--out", str(out),
         ],
@@ -79,7 +81,7 @@ def test_bad_inputs_exit_with_the_fix(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "OTF file" in result.output
     zeros = tmp_path / "zeros.tif"
     tifffile.imwrite(zeros, np.zeros((9, 32, 32), np.uint16))
-    result = runner.invoke(app, ["reconstruct", str(zeros)])
+    result = runner.invoke(app, ["reconstruct", str(zeros), "--method", "wiener"])
     assert result.exit_code == 1 and "all zeros" in result.output
 
 

@@ -48,9 +48,10 @@ def reconstruct(
     method: Annotated[
         str,
         typer.Option(
-            help="wiener | rl | wf, or a trained model (bundled weights name or .safetensors)."
+            help="dfcan (bundled SIM-mode weights), dfcan-sisr, wiener | rl | wf, or a trained "
+            "model (bundled weights name or .safetensors)."
         ),
-    ] = "wiener",
+    ] = "dfcan",
     angles: Annotated[int, typer.Option(help="Pattern orientations.")] = 3,
     phases: Annotated[int, typer.Option(help="Phase steps per orientation.")] = 3,
     orders: Annotated[
