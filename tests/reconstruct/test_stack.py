@@ -134,3 +134,19 @@ def test_real_raw_sim_stack_same_sr_on_torch_and_onnxruntime(
     assert prov_offline["backend"] == "onnxruntime"
     same = {k for k in prov_live if k not in ("backend", "device")}
     assert {k: prov_live[k] for k in same} == {k: prov_offline[k] for k in same}
+
+
+def test_wide_field_model_gets_the_frame_mean_and_records_all_raw_frames(tmp_path: Path) -> None:
+    torch.manual_seed(3)
+    sisr = TINY.model_copy(update={"in_frames": 1})
+    path = tmp_path / "tiny-sisr.safetensors"
+    save_weights(build_model(sisr), path)
+    sr_fn = StackReconstructor.create(path, "torch")
+    raw = _raw(8)
+    sr, prov = sr_fn(raw)
+    assert sr.shape == (64, 80)
+    assert prov["raw_frames"] == list(range(9))
+    assert prov["input"] == "wide-field mean of 9 raw frames"
+    wf = raw.mean(axis=0, dtype=np.float32)
+    expected, _ = StackReconstructor.create(path, "torch")(wf[None])
+    np.testing.assert_allclose(sr, expected, rtol=1e-5)

@@ -196,6 +196,7 @@ class StackReconstructor:
         """
         stacks = np.asarray(stacks)
         in_frames = self.reconstructor.info.in_frames
+        n_raw = stacks.shape[1] if stacks.ndim == 4 else in_frames
         if in_frames == 1 and stacks.ndim == 4 and stacks.shape[1] > 1:
             # A wide-field (SISR) model given raw SIM stacks sees their wide-field image, the
             # frame mean, as in training (min-max normalisation makes sum and mean identical).
@@ -219,8 +220,11 @@ class StackReconstructor:
         provenances = []
         for i, st in enumerate(stats):
             out[i] = y[i] if st is None else self.normalizer.denormalize(y[i], st)
-            frames = list(range(in_frames)) if raw_frames is None else list(raw_frames[i])
-            provenances.append(self._provenance(st, frames))
+            frames = list(range(n_raw)) if raw_frames is None else list(raw_frames[i])
+            prov = self._provenance(st, frames)
+            if n_raw != in_frames:
+                prov["input"] = f"wide-field mean of {n_raw} raw frames"
+            provenances.append(prov)
         return out, provenances
 
     def _provenance(self, stats: NormalizationStats | None, frames: list[Any]) -> dict[str, Any]:
