@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 # Each import registers its command(s) on `app`.
-from . import _acquire  # noqa: F401
-from . import _bench  # noqa: F401
-from . import _demo  # noqa: F401
-from . import _evaluate  # noqa: F401
-from . import _export  # noqa: F401
-from . import _preview  # noqa: F401
-from . import _reconstruct  # noqa: F401
-from . import _reprocess  # noqa: F401
-from . import _simulate  # noqa: F401
-from . import _train  # noqa: F401
-from . import _version  # noqa: F401
+from . import (  # noqa: F401
+    _acquire,
+    _bench,
+    _demo,
+    _evaluate,
+    _export,
+    _preview,
+    _reconstruct,
+    _reprocess,
+    _simulate,
+    _train,
+    _version,
+)
 from ._app import app
 
 __all__ = ["app", "main"]
