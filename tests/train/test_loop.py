@@ -127,3 +127,10 @@ def test_torchrun_two_processes_share_one_run(tmp_path: Path) -> None:
     # Each rank drew its own patches; both sampler states are kept for an exact resume.
     assert len(state["sampler"]) == 2
     assert state["sampler"][0]["rng"] != state["sampler"][1]["rng"]
+
+
+@pytest.mark.gpu
+def test_mixed_precision_on_cuda(dlsr_tree: Path, tmp_path: Path) -> None:
+    result = train(_config(dlsr_tree, tmp_path / "amp", device="cuda", amp=True, iterations=3))
+    state = load_checkpoint(tmp_path / "amp" / "latest.pt")
+    assert result.step == 3 and all(t.dtype == torch.float32 for t in state["model"].values())
