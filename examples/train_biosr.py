@@ -12,6 +12,7 @@ trains nonlinear SIM on F-actin_Nonlinear. Defaults follow the authors (DFCAN 4 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from livesr.config import ModelConfig
@@ -57,13 +58,14 @@ def main(argv: list[str] | None = None) -> Path:
         val_every=args.val_every,
         val_patches=args.val_patches,
     )
+    args_used = sys.argv[1:] if argv is None else argv
     result = train(config, resume=args.resume)
     print(f"step {result.step}: best validation NRMSE {result.best_nrmse:.4f}")
     return export_weights(
         result.best_checkpoint,
         args.out / "model.safetensors",
         description=f"DFCAN trained on BioSR {args.root.name} (examples/train_biosr.py)",
-        training_command="python examples/train_biosr.py " + " ".join(argv or []),
+        training_command=f"python examples/train_biosr.py {' '.join(args_used)}",
     )
 
 

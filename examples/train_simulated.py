@@ -12,6 +12,7 @@ Use the weights with ``livesr reconstruct --method <out>/model.safetensors``.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from livesr.config import ModelConfig
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> Path:
         val_patches=500 if args.full else 64,
         plateau_patience=10 if args.full else 4,
     )
+    args_used = sys.argv[1:] if argv is None else argv
     result = train(config, resume=args.resume)
     print(f"step {result.step}: best validation NRMSE {result.best_nrmse:.4f}, "
           f"{result.patches_per_s:.1f} patches/s")  # fmt: skip
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> Path:
         result.best_checkpoint,
         args.out / "model.safetensors",
         description="DFCAN trained on livesr's simulated SIM data (examples/train_simulated.py)",
-        training_command="python examples/train_simulated.py " + " ".join(argv or []),
+        training_command=f"python examples/train_simulated.py {' '.join(args_used)}",
     )
 
 
