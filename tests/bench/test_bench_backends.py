@@ -89,3 +89,15 @@ def test_export_tensorrt_without_tensorrt_says_what_is_missing(tmp_path: Path) -
     assert result.exit_code == 1
     assert "tensorrt" in result.output
     assert not (tmp_path / "x.engine").exists()
+
+
+def test_models_alone_compares_the_networks(tmp_path: Path) -> None:
+    out = tmp_path / "models.json"
+    result = CliRunner().invoke(
+        app, ["bench", "--models", "dfcan", "--sizes", "64", "--repeats", "1", "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text())["parts"]["models"]
+    timed = [r for r in rows if r["latency_ms_median"] is not None]
+    assert {r["spectrum"] for r in timed} == {"fft", "dft", "tiled"}
+    assert {r["params"] for r in rows} == {1_935_361}

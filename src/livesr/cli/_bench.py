@@ -134,9 +134,11 @@ def bench(
     """Benchmark backends (latency, SR frames/s, FLOP/s vs peak) and other parts.
 
     Without part flags: DFCAN 9x128x128 on torch and ONNX Runtime at batch 1 and 2, plus the
-    Wiener path when available. Part flags (--wiener, --simulate, --pipeline, --part NAME)
-    run those parts only (add --backends to time backends too); --models, --sizes, --batch
-    and --repeats go to every part that takes them.
+    Wiener path when available. ``--models dfcan,dfgan`` alone compares the networks
+    (parameters, FLOPs per frame, fft/dft/tiled spectrum latency); with ``--backends`` it
+    times those models on each backend. Part flags (--wiener, --simulate, --pipeline,
+    --part NAME) run those parts only (add --backends to time backends too); --models,
+    --sizes, --batch and --repeats go to every part that takes them.
     """
     present = available_parts()
     chosen = [
@@ -145,11 +147,15 @@ def bench(
     chosen += list(part or [])
     if all_parts:
         chosen = list(present)
+    elif not chosen and models is not None and backends is None:
+        # `livesr bench --models dfcan,dfgan`: the networks themselves (parameters, FLOPs per
+        # frame, fft vs dft vs tiled spectrum latency); with --backends they run on backends.
+        chosen = ["models"]
     elif not chosen:
         # The quick default: backends side by side, plus the cached Wiener path if present
-        # (unless backends or models were named: then the user asked for backends only).
+        # (unless backends were named: then the user asked for backends only).
         chosen = ["backends"]
-        if backends is None and models is None and "wiener" in present:
+        if backends is None and "wiener" in present:
             chosen.append("wiener")
     elif backends is not None:
         chosen.insert(0, "backends")
