@@ -303,4 +303,8 @@ class PipelineConfig(FrozenConfig):
     models: dict[str, ModelConfig] = Field(default_factory=dict)
     backend: BackendConfig = Field(default_factory=BackendConfig)
     writer: WriterConfig = Field(default_factory=WriterConfig)
+    #: Stacks waiting for live SR before the oldest is skipped (and backfilled at the end).
     max_backlog: int = Field(4, ge=1)
+    #: Nice increment of the inference thread (Linux), so a CPU reconstructor yields the cores
+    #: to acquisition; 0 keeps normal priority.
+    inference_nice: int = Field(10, ge=0, le=19)

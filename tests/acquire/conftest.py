@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -39,6 +40,7 @@ class UpsampleMean:
         self.fail_on = fail_on or set()
         self.calls = 0
         self.threads: set[str] = set()
+        self.nice_values: set[int] = set()
         self.closed = False
 
     @property
@@ -52,6 +54,8 @@ class UpsampleMean:
         n = self.calls
         self.calls += 1
         self.threads.add(threading.current_thread().name)
+        if hasattr(os, "getpriority"):
+            self.nice_values.add(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
         if self.delay_s:
             time.sleep(self.delay_s)
         if n in self.fail_on:

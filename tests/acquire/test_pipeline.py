@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -340,3 +342,21 @@ def test_out_of_order_and_dropped_frames_on_a_real_run(
     s = pipe.summary
     assert (s.frames_written, s.stacks_assembled, s.stacks_incomplete) == (26, 2, 1)
     assert store.missing_sr() == []  # an incomplete stack is not claimed as reconstructable
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+@pytest.mark.parametrize("nice", [0, 7])
+def test_reconstruction_runs_below_the_acquisition_priority(
+    core: Any, tmp_path: Path, upsample_mean: Any, nice: int
+) -> None:
+    rec = upsample_mean()
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    config = PipelineConfig(inference_nice=nice)
+    with LivePipeline(
+        core, _sequence(2, ("488",)), tmp_path / "run.zarr", reconstructors={"488": rec},
+        config=config,
+    ) as pipe:  # fmt: skip
+        pipe.run()
+    assert rec.nice_values == {min(19, base + nice)}
+    # The acquisition (this) thread keeps its priority.
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base

@@ -211,6 +211,7 @@ class LivePipeline:
         self._worker = InferenceWorker(
             self.store, self._recs, self.channels, self.config.max_backlog,
             self.signals.srFrameReady.emit, self.signals.stackSkipped.emit,
+            nice=self.config.inference_nice,
         )  # fmt: skip
         self._writer.start()
         self._worker.start()

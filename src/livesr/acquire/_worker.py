@@ -16,6 +16,7 @@ from livesr.io import SRStore
 from livesr.reconstruct import Reconstructor, ReconstructorInfo
 
 from ._assembler import SIMStack
+from ._priority import lower_current_thread_priority
 from ._sr_writer import SRWriter
 
 __all__ = ["ChannelReconstructor", "InferenceWorker"]
@@ -97,6 +98,8 @@ class InferenceWorker:
         Stacks waiting before the oldest is skipped.
     emit_sr, emit_skipped : callable
         Signal emitters, called on this thread.
+    nice : int
+        Nice increment of the worker thread (and the helper threads its reconstructors start).
     """
 
     def __init__(
@@ -107,8 +110,10 @@ class InferenceWorker:
         max_backlog: int,
         emit_sr: Callable[[NDArray[np.float32], dict[str, Any]], None],
         emit_skipped: Callable[[tuple[int, ...], str], None],
+        nice: int = 0,
     ) -> None:
         self.store = store
+        self._nice = nice
         self.reconstructors = dict(reconstructors)
         self.channels = channels
         self._emit_sr = emit_sr
@@ -166,6 +171,8 @@ class InferenceWorker:
         self._thread.join()
 
     def _run(self) -> None:
+        # Before warmup, so thread pools the backends start here inherit the lower priority.
+        lower_current_thread_priority(self._nice)
         for rec in self.reconstructors.values():
             with exceptions_logged("reconstructor warmup"):
                 rec.warmup()
