@@ -78,3 +78,29 @@ def test_a_run_with_a_bundled_model_completes_itself(
     store = open_store(out)
     assert store.sr_done().all()
     np.testing.assert_array_equal(store.sr[:], live)
+
+
+def test_reprocessing_a_wiener_run_reuses_its_live_sim_parameters(tmp_path: Path) -> None:
+    # Wiener SIM estimates its parameters on the first stack it sees; a reprocess worker starts
+    # on another stack, so only the recorded live estimate reproduces the live SR exactly.
+    core = open_core("demo")
+    try:
+        core.setProperty("Camera", "Size", 128)
+        sequence = useq.MDASequence(channels=["488"], time_plan={"interval": 0, "loops": 3})
+        out = tmp_path / "wiener.zarr"
+        run_live(core, sequence, out, models={"488": "wiener"})
+    finally:
+        core.unloadAllDevices()
+    store = open_store(out)
+    recorded = store.info["sr_images"]["sr"]["provenance"]["488"]["sim_parameters"]
+    assert recorded["n_angles"] == 3 and recorded["wiener"] > 0
+    # A crash lost the SR of the last time point; the live run calibrated on the first.
+    crashed = open_store(out, mode="r+")
+    live = np.asarray(crashed.sr[:]).copy()
+    crashed.group["sr_done"][2] = False
+    crashed.sr[2] = 0.0
+
+    result = reprocess(out, n_workers=1)
+
+    assert sorted(result.reconstructed) == [(2, 0)]
+    np.testing.assert_array_equal(open_store(out).sr[:], live)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -103,3 +104,17 @@ def test_bad_stacks_are_rejected_with_the_fix() -> None:
     empty[5] = 0
     with pytest.raises(ValueError, match="frame 5 is all zeros"):
         estimate_parameters(empty, pattern, optics)
+
+
+def test_parameters_round_trip_through_their_json_record() -> None:
+    sample = simulate_sample("er", size=128, photons=300, seed=3)
+    params = estimate_parameters(sample.raw[0], PatternConfig(), OpticsConfig())
+    again = SIMParameters.from_dict(json.loads(json.dumps(params.to_dict())))
+    np.testing.assert_array_equal(again.k_per_um, params.k_per_um)
+    np.testing.assert_array_equal(again.frame_phases, params.frame_phases)
+    np.testing.assert_array_equal(again.factors, params.factors)
+    assert again.shape == params.shape and [f.status for f in again.fits] == [
+        f.status for f in params.fits
+    ]
+    with pytest.raises(ValueError, match="not a complete SIM parameter record"):
+        SIMParameters.from_dict({"angles": [{"k_per_um": [1.0, 0.0]}]})

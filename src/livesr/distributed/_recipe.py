@@ -77,7 +77,10 @@ class Recipe:
         if self.threads is not None:
             set_torch_threads(self.threads)
         if self.model == "wiener":
+            from livesr.reconstruct import SIMParameters
+
             opts = json.loads(self.wiener or "{}")
+            recorded = opts.get("sim_parameters")
             return StackReconstructor.create(
                 "wiener",
                 "wiener",
@@ -85,6 +88,9 @@ class Recipe:
                 pattern=PatternConfig.model_validate(opts["pattern"]),
                 optics=OpticsConfig.model_validate(opts["optics"]),
                 channel=opts.get("channel"),
+                # The live run's estimate, so reprocessed SR equals the live SR.
+                params=None if recorded is None else SIMParameters.from_dict(recorded),
+                wiener=None if recorded is None else recorded.get("wiener"),
             )
         normalizer = PercentileNormalizer(self.p_low, self.p_high, clip=self.clip)
         return StackReconstructor.create(
@@ -137,7 +143,16 @@ def _wiener_options(store: SRStore, channel: str) -> str:
             "model (--model NAME_OR_PATH)"
         )
     channel_name = channel if channel in optics.get("emission_um", {}) else None
-    return json.dumps({"pattern": pattern, "optics": optics, "channel": channel_name})
+    live = info.get("sr_images", {}).get("sr", {}).get("provenance", {}).get(channel, {})
+    recorded = live.get("sim_parameters") if live.get("backend") == "wiener" else None
+    return json.dumps(
+        {
+            "pattern": pattern,
+            "optics": optics,
+            "channel": channel_name,
+            "sim_parameters": recorded,
+        }
+    )
 
 
 def recipes_from_store(store: SRStore) -> dict[int, Recipe]:

@@ -154,6 +154,47 @@ class SIMParameters:
         )
         return cls(k, phases, factors, optics.pixel_size_um, shape, fits)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SIMParameters:
+        """Inverse of `to_dict`: the exact parameters a reconstruction used (e.g. live).
+
+        Raises
+        ------
+        ValueError
+            If `data` lacks a field `to_dict` writes (for example a report from an older
+            livesr without exact band factors).
+        """
+        try:
+            angles = data["angles"]
+            k = np.array([a["k_per_um"] for a in angles], dtype=np.float64)
+            phases = np.array([a["frame_phases_rad"] for a in angles], dtype=np.float64)
+            factors = np.array(
+                [[complex(re, im) for re, im in a["factors"]] for a in angles],
+                dtype=np.complex128,
+            )
+            fits = tuple(
+                AngleFit(
+                    a["fit"]["status"],
+                    None
+                    if a["fit"]["k_estimated_per_um"] is None
+                    else tuple(a["fit"]["k_estimated_per_um"]),
+                    tuple(a["fit"]["k_nominal_per_um"]),
+                    a["fit"]["k_offset_fraction"],
+                    a["fit"]["peak_contrast"],
+                    tuple(a["fit"]["modulation_estimated"]),
+                    a["fit"]["message"],
+                )
+                for a in angles
+                if a.get("fit") is not None
+            )
+            shape = (int(data["shape"][0]), int(data["shape"][1]))
+            return cls(k, phases, factors, float(data["pixel_size_um"]), shape, fits)
+        except (KeyError, TypeError, IndexError) as exc:
+            raise ValueError(
+                f"not a complete SIM parameter record (missing {exc}); estimate the "
+                "parameters again instead"
+            ) from exc
+
     def separation(self, angle: int) -> NDArray[np.complex128]:
         """Band-separation matrix of `angle`, shape (2 n_orders + 1, P), rows (0, 1, -1, ...)."""
         return separation_matrix(self.frame_phases[angle], self.factors[angle])
@@ -176,6 +217,8 @@ class SIMParameters:
                     "frame_phases_rad": [float(v) for v in self.frame_phases[d]],
                     "phase_offset_rad": float(self.phase_offsets[d]),
                     "modulation": [float(v) for v in self.modulation[d]],
+                    # Exact a_n = m_n exp(i psi_n) of every order, so `from_dict` round-trips.
+                    "factors": [[float(f.real), float(f.imag)] for f in self.factors[d]],
                     "fit": None
                     if fit is None
                     else {

@@ -233,6 +233,11 @@ class StackReconstructor:
         else:
             normalization = {**self.normalizer.to_dict(), **stats.to_dict()}
         prov = {**self._static, "normalization": normalization, "raw_frames": frames}
+        report = getattr(self.reconstructor, "report", None)
+        if self._static["backend"] == "wiener" and callable(report):
+            # Wiener SIM estimates its parameters on the first stack it sees; recording them
+            # lets reprocessing reuse them and reproduce the live SR exactly.
+            prov["sim_parameters"] = report()
         if self.model_card:
             prov["model_card"] = self.model_card
         return prov
