@@ -26,6 +26,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_gpu)
 
 
+@pytest.fixture(autouse=True)
+def _isolated_backend_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # No test picks its backend from the developer's shell or writes the user's engine cache.
+    monkeypatch.delenv("LIVESR_BACKEND", raising=False)
+    monkeypatch.setenv("LIVESR_CACHE_DIR", str(tmp_path / "livesr-cache"))
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real SIM data sets next to the repository (`../shared/data`)."""

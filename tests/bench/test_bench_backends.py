@@ -5,33 +5,16 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from livesr.bench._backends import bench_backends
 from livesr.cli import app
-from livesr.config import ModelConfig
-from livesr.models import build_model, save_weights
-
-TINY = ModelConfig(
-    in_frames=9,
-    scale=2,
-    options={"groups": 1, "blocks": 1, "width": 8, "reduction": 4, "size_psc": 16},
-)
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("LIVESR_BACKEND", raising=False)
-    monkeypatch.setenv("LIVESR_CACHE_DIR", str(tmp_path / "cache"))
+from tiny_models import save_tiny_weights
 
 
 @pytest.fixture
 def weights(tmp_path: Path) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path / "tiny.safetensors"
-    save_weights(build_model(TINY), path)
-    return path
+    return save_tiny_weights(tmp_path / "tiny.safetensors")
 
 
 def test_backends_side_by_side(weights: Path) -> None:

@@ -9,31 +9,17 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("distributed")
 
-from livesr.config import ModelConfig  # noqa: E402
 from livesr.io import SRStore  # noqa: E402
-from livesr.models import build_model, save_weights  # noqa: E402
 from livesr.reconstruct import StackReconstructor  # noqa: E402
 from livesr.simulate import simulate_sample  # noqa: E402
+from tiny_models import save_tiny_weights  # noqa: E402
 
-TINY = ModelConfig(
-    in_frames=9,
-    scale=2,
-    options={"groups": 1, "blocks": 1, "width": 8, "reduction": 4, "size_psc": 16},
-)
 T, SIZE = 4, 32
 CHANNELS = ("488", "561")
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("LIVESR_BACKEND", raising=False)
-    monkeypatch.setenv("LIVESR_CACHE_DIR", str(tmp_path / "cache"))
-
-
 def make_weights(path: Path, seed: int) -> Path:
-    torch.manual_seed(seed)
-    save_weights(build_model(TINY), path)
-    return path
+    return save_tiny_weights(path, seed=seed)
 
 
 @pytest.fixture

@@ -17,27 +17,16 @@ useq = pytest.importorskip("useq")
 pytest.importorskip("pymmcore_plus")
 
 from livesr.acquire import open_core, run_live  # noqa: E402
-from livesr.config import ModelConfig  # noqa: E402
 from livesr.io import open_store  # noqa: E402
-from livesr.models import build_model, save_weights  # noqa: E402
 from livesr.preview import ensure_app, render_panels, with_preview  # noqa: E402
+from tiny_models import save_tiny_weights  # noqa: E402
 
-TINY = ModelConfig(
-    in_frames=9,
-    scale=2,
-    options={"groups": 1, "blocks": 1, "width": 8, "reduction": 4, "size_psc": 16},
-)
 TIMEPOINTS = 4
 
 
 @pytest.fixture
-def weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.delenv("LIVESR_BACKEND", raising=False)
-    monkeypatch.setenv("LIVESR_CACHE_DIR", str(tmp_path / "cache"))
-    torch.manual_seed(0)
-    path = tmp_path / "tiny-dfcan.safetensors"
-    save_weights(build_model(TINY), path)
-    return str(path)
+def weights(tmp_path: Path) -> str:
+    return str(save_tiny_weights(tmp_path / "tiny-dfcan.safetensors"))
 
 
 @pytest.fixture

@@ -30,12 +30,6 @@ TINY = ModelConfig(
 )
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("LIVESR_BACKEND", raising=False)
-    monkeypatch.setenv("LIVESR_CACHE_DIR", str(tmp_path / "cache"))
-
-
 @pytest.fixture
 def weights(tmp_path: Path) -> Path:
     torch.manual_seed(0)

@@ -7,8 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-from livesr.config import ModelConfig
-from livesr.models import build_model, save_weights
 from livesr.reconstruct import (
     BackendUnavailableError,
     EngineKey,
@@ -19,27 +17,14 @@ from livesr.reconstruct import (
     load_model,
 )
 from livesr.reconstruct._engine_cache import file_sha256, onnx_cache_path
+from tiny_models import TINY_DFCAN, save_tiny_weights
 
-TINY = ModelConfig(
-    in_frames=9,
-    scale=2,
-    options={"groups": 1, "blocks": 1, "width": 8, "reduction": 4, "size_psc": 16},
-)
 NO_CUDA = not torch.cuda.is_available()
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("LIVESR_BACKEND", raising=False)
-    monkeypatch.setenv("LIVESR_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture
 def weights(tmp_path: Path) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path / "tiny-dfcan.safetensors"
-    save_weights(build_model(TINY), path)
-    return path
+    return save_tiny_weights(tmp_path / "tiny-dfcan.safetensors")
 
 
 def test_available_backends_name_what_is_missing() -> None:
@@ -64,7 +49,7 @@ def test_auto_falls_back_to_torch_cpu_and_logs_each_skip(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.INFO, logger="livesr"):
-        rec = create_reconstructor(TINY)
+        rec = create_reconstructor(TINY_DFCAN)
     assert isinstance(rec, TorchReconstructor)
     assert (rec.info.backend, rec.info.device) == ("torch", "cpu")
     skips = [r.getMessage() for r in caplog.records if r.getMessage().startswith("skipping")]
@@ -83,23 +68,23 @@ def test_auto_falls_back_to_torch_cpu_and_logs_each_skip(
 )
 def test_unavailable_backend_is_a_clear_error(backend: str, device: str, needle: str) -> None:
     with pytest.raises(BackendUnavailableError, match=needle):
-        create_reconstructor(TINY, backend, device)
+        create_reconstructor(TINY_DFCAN, backend, device)
 
 
 def test_env_override_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LIVESR_BACKEND", "torch-cpu")
-    rec = create_reconstructor(TINY, backend="onnxruntime")
+    rec = create_reconstructor(TINY_DFCAN, backend="onnxruntime")
     assert rec.info.backend == "torch"
     monkeypatch.setenv("LIVESR_BACKEND", "nonsense")
     with pytest.raises(ValueError, match="unknown backend 'nonsense'"):
-        create_reconstructor(TINY)
+        create_reconstructor(TINY_DFCAN)
 
 
 def test_weights_file_and_config_with_weights_give_provenance(weights: Path) -> None:
     rec = create_reconstructor(weights, "torch")
     assert rec.info.name == "tiny-dfcan"
     assert rec.info.weights_sha256 == file_sha256(weights)
-    same = create_reconstructor(TINY.model_copy(update={"weights": str(weights)}), "torch")
+    same = create_reconstructor(TINY_DFCAN.model_copy(update={"weights": str(weights)}), "torch")
     x = np.random.default_rng(0).random((1, 9, 32, 32), dtype=np.float32)
     np.testing.assert_array_equal(rec(x), same(x))
 
@@ -111,15 +96,15 @@ def test_unknown_weights_name_lists_the_bundled_ones() -> None:
 
 def test_untrained_models_get_distinct_hashes() -> None:
     torch.manual_seed(1)
-    a = load_model(TINY)
+    a = load_model(TINY_DFCAN)
     torch.manual_seed(2)
-    b = load_model(TINY)
+    b = load_model(TINY_DFCAN)
     assert a.weights_sha256 != b.weights_sha256
     assert a.card == {}
 
 
 def test_tile_size_wraps_the_backend() -> None:
-    rec = create_reconstructor(TINY, "torch", tile_size=32, tile_overlap=8)
+    rec = create_reconstructor(TINY_DFCAN, "torch", tile_size=32, tile_overlap=8)
     assert isinstance(rec, TiledReconstructor)
     out = rec(np.zeros((1, 9, 40, 48), dtype=np.float32))
     assert out.shape == (1, 1, 80, 96)

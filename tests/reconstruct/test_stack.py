@@ -7,30 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from livesr.config import BackendConfig, ModelConfig
+from livesr.config import BackendConfig
 from livesr.models import build_model, save_weights
 from livesr.reconstruct import PercentileNormalizer, StackReconstructor, create_reconstructor
 from livesr.reconstruct._engine_cache import file_sha256
-
-TINY = ModelConfig(
-    in_frames=9,
-    scale=2,
-    options={"groups": 1, "blocks": 1, "width": 8, "reduction": 4, "size_psc": 16},
-)
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("LIVESR_BACKEND", raising=False)
-    monkeypatch.setenv("LIVESR_CACHE_DIR", str(tmp_path / "cache"))
+from tiny_models import TINY_DFCAN, save_tiny_weights
 
 
 @pytest.fixture
 def weights(tmp_path: Path) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path / "tiny-dfcan.safetensors"
-    save_weights(build_model(TINY), path)
-    return path
+    return save_tiny_weights(tmp_path / "tiny-dfcan.safetensors")
 
 
 def _raw(seed: int, shape: tuple[int, ...] = (9, 32, 40)) -> np.ndarray:
@@ -138,7 +124,7 @@ def test_real_raw_sim_stack_same_sr_on_torch_and_onnxruntime(
 
 def test_wide_field_model_gets_the_frame_mean_and_records_all_raw_frames(tmp_path: Path) -> None:
     torch.manual_seed(3)
-    sisr = TINY.model_copy(update={"in_frames": 1})
+    sisr = TINY_DFCAN.model_copy(update={"in_frames": 1})
     path = tmp_path / "tiny-sisr.safetensors"
     save_weights(build_model(sisr), path)
     sr_fn = StackReconstructor.create(path, "torch")
