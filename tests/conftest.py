@@ -30,7 +30,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _isolated_backend_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # No test picks its backend from the developer's shell or writes the user's engine cache.
     monkeypatch.delenv("LIVESR_BACKEND", raising=False)
-    monkeypatch.setenv("LIVESR_CACHE_DIR", str(tmp_path / "livesr-cache"))
+    monkeypatch.setenv("LIVESR_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="session")
