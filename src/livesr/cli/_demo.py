@@ -102,14 +102,11 @@ def demo(
             f"exposure {exposure} ms -> {out}"
         )
 
-        def connect(pipe: Any) -> None:
-            progress_printer(pipe)
-
         t0 = time.perf_counter()
         try:
             summary = start_preview(run_live, preview)(
                 core, sequence, out, models=models, backend=backend, config=config,
-                connect=connect,
+                connect=progress_printer,
             )  # fmt: skip
         except (ValueError, FileExistsError) as exc:
             typer.echo(f"error: {exc}", err=True)
