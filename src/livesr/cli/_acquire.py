@@ -3,7 +3,7 @@
 # typer reads annotations at runtime, so no `from __future__ import annotations` here.
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -79,14 +79,10 @@ def acquire(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     try:
-
-        def connect(pipe: Any) -> None:
-            progress_printer(pipe)
-
         try:
             summary = start_preview(run_live, preview)(
                 core, seq, out, models=models, backend=backend, config=cfg,
-                pattern_device=pattern_device, connect=connect,
+                pattern_device=pattern_device, connect=progress_printer,
             )  # fmt: skip
         except (ValueError, FileExistsError) as exc:
             typer.echo(f"error: {exc}", err=True)
