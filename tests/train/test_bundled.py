@@ -11,7 +11,7 @@ from livesr.reconstruct import StackReconstructor, fourier_upsample, widefield
 from livesr.simulate import simulate_sample
 
 
-@pytest.mark.parametrize(("name", "frames"), [("dfcan", 9), ("dfcan-sisr", 1)])
+@pytest.mark.parametrize(("name", "frames"), [("dfcan-sim", 9), ("dfcan-sisr", 1)])
 def test_bundled_cards_say_how_they_were_trained(name: str, frames: int) -> None:
     card = read_card(bundled_weights()[name])
     assert card.in_frames == frames and card.scale == 2
@@ -26,7 +26,7 @@ def test_bundled_models_beat_widefield_on_a_held_out_low_light_field() -> None:
     sample = simulate_sample("microtubules", size=64, level=1, seed=7, motion=0.0)
     raw, gt = sample.raw[0], sample.gt[0]
     wf_error = nrmse(fourier_upsample(widefield(raw), 2), gt)
-    for name in ("dfcan", "dfcan-sisr"):
+    for name in ("dfcan-sim", "dfcan-sisr"):
         sr, provenance = StackReconstructor.create(name, "torch")(raw)
         assert sr.shape == gt.shape and provenance["in_frames"] in (1, 9)
         assert nrmse(sr, gt) < wf_error, name

@@ -48,10 +48,10 @@ def reconstruct(
     method: Annotated[
         str,
         typer.Option(
-            help="dfcan (bundled SIM-mode weights), dfcan-sisr, wiener | rl | wf, or a trained "
-            "model (bundled weights name or .safetensors)."
+            help="dfcan-sim (bundled SIM-mode weights), dfcan-sisr, wiener | rl | wf, or a "
+            "trained model (bundled weights name or .safetensors)."
         ),
-    ] = "dfcan",
+    ] = "dfcan-sim",
     angles: Annotated[int, typer.Option(help="Pattern orientations.")] = 3,
     phases: Annotated[int, typer.Option(help="Phase steps per orientation.")] = 3,
     orders: Annotated[
