@@ -233,15 +233,28 @@ class InferenceWorker:
         self.sr_live += 1
         self.first_sr = self.first_sr or now
         self.last_sr = now
+        self._announce_sr(sr, stack.key, t, c, latency, ms, prov)
+
+    def _announce_sr(
+        self,
+        sr: NDArray[np.float32],
+        key: tuple[int, ...],
+        t: int,
+        c: int,
+        latency_ms: float | None,
+        reconstruct_ms: float,
+        provenance: dict[str, Any],
+    ) -> None:
+        """Emit srFrameReady with its documented payload (None latency means backfill)."""
         info = {
-            "key": stack.key,
+            "key": key,
             "t": t,
             "c": c,
             "channel": self.channels[c],
-            "latency_ms": latency,
-            "reconstruct_ms": ms,
-            "backfill": False,
-            "provenance": prov,
+            "latency_ms": latency_ms,
+            "reconstruct_ms": reconstruct_ms,
+            "backfill": latency_ms is None,
+            "provenance": provenance,
         }
         with exceptions_logged("srFrameReady slot"):
             self._emit_sr(sr, info)
@@ -265,18 +278,7 @@ class InferenceWorker:
                 self.errors.append(f"backfill of t={t} c={c} failed: {exc}")
                 continue
             self.sr_backfilled += 1
-            info = {
-                "key": (t, c, 0, 0),
-                "t": t,
-                "c": c,
-                "channel": self.channels[c],
-                "latency_ms": None,
-                "reconstruct_ms": ms,
-                "backfill": True,
-                "provenance": prov,
-            }
-            with exceptions_logged("srFrameReady slot"):
-                self._emit_sr(sr, info)
+            self._announce_sr(sr, (t, c, 0, 0), t, c, None, ms, prov)
         if no_raw:
             self.sr_failed += len(no_raw)
             self.errors.append(f"no backfill for {len(no_raw)} stacks without raw data on disk")
