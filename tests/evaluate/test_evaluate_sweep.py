@@ -72,23 +72,11 @@ def test_sweep_report_files(tmp_path: Path) -> None:
     assert "## microtubules: nrmse_photometric" in table and "| wf | wiener |" in table
 
 
-def test_a_trained_model_is_scored_like_the_builtin_methods(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import torch
+def test_a_trained_model_is_scored_like_the_builtin_methods(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from tiny_models import save_tiny_weights
 
-    from livesr.config import ModelConfig
-    from livesr.models import build_model, save_weights
-
-    monkeypatch.setenv("LIVESR_CACHE_DIR", str(tmp_path / "cache"))
-    torch.manual_seed(0)
-    tiny = ModelConfig(
-        in_frames=9,
-        scale=2,
-        options={"groups": 1, "blocks": 1, "width": 8, "reduction": 4, "size_psc": 16},
-    )
-    weights = tmp_path / "tiny.safetensors"
-    save_weights(build_model(tiny), weights)
+    weights = save_tiny_weights(tmp_path / "tiny.safetensors")
     task = sweep_tasks(["ccps"], [5], fields=1, size=32)[0]
     result = evaluate_task(task, ["wf", str(weights)], backend="torch")
     model_row = result.rows[1]

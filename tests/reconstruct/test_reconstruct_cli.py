@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import tifffile
 from typer.testing import CliRunner
 
@@ -85,21 +86,11 @@ def test_bad_inputs_exit_with_the_fix(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "all zeros" in result.output
 
 
-def test_trained_model_as_method(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import torch
+def test_trained_model_as_method(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from tiny_models import save_tiny_weights
 
-    from livesr.config import ModelConfig
-    from livesr.models import build_model, save_weights
-
-    monkeypatch.setenv("LIVESR_CACHE_DIR", str(tmp_path / "cache"))
-    torch.manual_seed(0)
-    tiny = ModelConfig(
-        in_frames=9,
-        scale=2,
-        options={"groups": 1, "blocks": 1, "width": 8, "reduction": 4, "size_psc": 16},
-    )
-    weights = tmp_path / "tiny.safetensors"
-    save_weights(build_model(tiny), weights)
+    weights = save_tiny_weights(tmp_path / "tiny.safetensors")
     sample = simulate_sample("ccps", size=32, level=6, seed=33)
     raw = tmp_path / "raw.tif"
     tifffile.imwrite(raw, sample.raw[0])
