@@ -308,3 +308,8 @@ class PipelineConfig(FrozenConfig):
     #: Nice increment of the inference thread (Linux), so a CPU reconstructor yields the cores
     #: to acquisition; 0 keeps normal priority.
     inference_nice: int = Field(10, ge=0, le=19)
+    #: Where live reconstruction runs. "process": a child process per channel (CPU backends
+    #: then never wait for the interpreter lock held by acquisition and writer threads);
+    #: "thread": the inference thread itself; "auto": a process for network models on the CPU
+    #: built by name (`StackReconstructor.create`), a thread otherwise (GPU, Wiener, objects).
+    inference_mode: Literal["auto", "process", "thread"] = "auto"

@@ -252,6 +252,8 @@ def test_dfcan_weights_live_through_stack_reconstructor(
     assert np.isfinite(store.sr[1, 0]).all() and store.sr[1, 0].std() > 0
     provenance = store.info["sr_images"]["sr"]["provenance"]["488"]
     assert provenance["backend"] == backend and provenance["weights_sha256"]
+    # A CPU network built by name reconstructs in a child process by default.
+    assert summary.inference["488"].startswith("process")
 
 
 def test_store_survives_a_killed_process(tmp_path: Path) -> None:

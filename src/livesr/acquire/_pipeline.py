@@ -17,6 +17,7 @@ from livesr.io import SRStore
 
 from ._assembler import SIMStack, StackAssembler
 from ._events import sim_events
+from ._process import ProcessReconstructor, move_to_processes
 from ._signals import PipelineSignals, PipelineSummary
 from ._worker import ChannelReconstructor, InferenceWorker
 from ._writer import RawWriter
@@ -207,6 +208,10 @@ class LivePipeline:
             overwrite=self.config.writer.overwrite,
             compression=self.config.writer.compression,
         )
+        # Before the first frame: children import, build and warm up their reconstructors.
+        self._recs = move_to_processes(
+            self._recs, self.config.inference_mode, self.config.inference_nice
+        )
         self._writer = RawWriter(self.store, self._on_stack_written, self._on_writer_error)
         self._worker = InferenceWorker(
             self.store, self._recs, self.channels, self.config.max_backlog,
@@ -271,6 +276,11 @@ class LivePipeline:
                 s.sr_fps = w.sr_live / max(w.last_sr - self._t_first_frame, 1e-9)
         s.duration_s = time.perf_counter() - self._t_enter
         s.errors += w.errors
+        for c, rec in self._recs.items():
+            proc = rec if isinstance(rec, ProcessReconstructor) else None
+            s.inference[self.channels[c]] = proc.mode if proc else "thread"
+            if proc is not None and proc.fallback_reason:
+                s.errors.append(f"channel {self.channels[c]}: {proc.fallback_reason}")
         if self._writer.error is not None:
             s.status = "failed"
             s.errors.append(
@@ -326,6 +336,15 @@ class LivePipeline:
 
     def _on_writer_error(self, exc: BaseException) -> None:
         self.core.mda.cancel()
+
+    @property
+    def inference_processes(self) -> dict[str, int]:
+        """Channel -> process id of the child reconstructing it (channels in a child only)."""
+        return {
+            self.channels[c]: rec.pid
+            for c, rec in self._recs.items()
+            if isinstance(rec, ProcessReconstructor) and rec.pid is not None
+        }
 
     @property
     def backlog(self) -> dict[str, int]:

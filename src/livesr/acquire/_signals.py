@@ -66,6 +66,9 @@ class PipelineSummary:
         Raw frames per second from first to last frame.
     duration_s : float
         Wall time from entering the pipeline to finished.
+    inference : dict of str -> str
+        Where each channel was reconstructed at the end: ``"process (pid N)"`` or
+        ``"thread"`` (see ``PipelineConfig.inference_mode``).
     errors : list of str
         What went wrong, if anything.
     """
@@ -85,6 +88,7 @@ class PipelineSummary:
     sr_fps: float | None = None
     camera_fps: float | None = None
     duration_s: float = 0.0
+    inference: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,5 +110,9 @@ class PipelineSummary:
             f"p95 {ms(self.latency_p95_ms)}; reconstruct {ms(self.reconstruct_ms_mean)}"
             + (f"; {self.sr_fps:.2f} SR fps live" if self.sr_fps else ""),
         ]
+        if self.inference:
+            lines.append(
+                "inference: " + ", ".join(f"{c} in {m}" for c, m in self.inference.items())
+            )
         lines += [f"error: {e}" for e in self.errors]
         return "\n".join(lines)

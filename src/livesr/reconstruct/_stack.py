@@ -69,6 +69,7 @@ class StackReconstructor:
         self.model_card = dict(model_card or {})
         info = reconstructor.info
         self._raw_counts = info.backend == "wiener" or not normalize
+        self._recipe: dict[str, Any] | None = None
         self._static = {
             "model": info.name,
             "weights_sha256": info.weights_sha256,
@@ -109,6 +110,11 @@ class StackReconstructor:
         """
         from ._factory import create_reconstructor, load_model
 
+        # Only a model named by value (not an object in memory) can be rebuilt elsewhere.
+        recipe: dict[str, Any] | None = None
+        if isinstance(model, str | Path | ModelConfig):
+            recipe = {"model": model, "backend": backend, "frame_shape": frame_shape,
+                      "normalizer": normalizer, **options}  # fmt: skip
         if isinstance(backend, BackendConfig):
             options = {
                 "device": backend.device,
@@ -131,7 +137,18 @@ class StackReconstructor:
             normalizer = PercentileNormalizer(
                 scaling.get("low", 0.0), scaling.get("high", 100.0), clip=scaling.get("clip", True)
             )
-        return cls(rec, normalizer, model_card=card, normalize=scaling.get("method") != "none")
+        out = cls(rec, normalizer, model_card=card, normalize=scaling.get("method") != "none")
+        out._recipe = recipe
+        return out
+
+    @property
+    def recipe(self) -> dict[str, Any] | None:
+        """The `create` arguments that built this object, or None if it was not built by name.
+
+        A picklable description: ``StackReconstructor.create(**recipe)`` in another process
+        builds an identical reconstructor (the live pipeline runs CPU inference that way).
+        """
+        return None if self._recipe is None else dict(self._recipe)
 
     @property
     def scale(self) -> int:

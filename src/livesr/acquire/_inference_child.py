@@ -1,0 +1,73 @@
+"""The inference child process: rebuild a `StackReconstructor` from its recipe and serve it.
+
+Started by `ProcessReconstructor` as ``python -m livesr.acquire._inference_child FD`` with one
+end of a socket pair as file descriptor FD. Messages are pickled tuples over a
+``multiprocessing.connection.Connection``:
+
+- parent -> child: ``("init", recipe, nice)`` once, then ``("call", stack, raw_frames)`` or
+  ``("close",)``;
+- child -> parent: ``("ready", pid)`` or ``("error", traceback)`` after init, then
+  ``("ok", sr, provenance, compute_ms)`` or ``("error", message)`` per call.
+
+A module of its own (not multiprocessing's spawn) so the user's ``__main__`` script is never
+re-imported in the child: acquisition scripts need no ``if __name__ == "__main__"`` guard.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+
+def serve(conn: Connection) -> int:
+    """Build the reconstructor from the first message, then answer calls until closed.
+
+    Returns the process exit code: 0 after ``close`` or a closed connection, 1 if the
+    reconstructor could not be built.
+    """
+    from livesr.reconstruct import StackReconstructor
+
+    _, recipe, nice = conn.recv()
+    try:
+        if nice and hasattr(os, "nice"):
+            # Before the backend starts its thread pools, so they inherit the priority.
+            os.nice(nice)
+        rec = StackReconstructor.create(**recipe)
+        rec.warmup()
+    except Exception:
+        conn.send(("error", traceback.format_exc()))
+        return 1
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            msg: tuple[Any, ...] = conn.recv()
+        except EOFError:  # the parent went away
+            break
+        if msg[0] == "close":
+            break
+        _, stack, raw_frames = msg
+        start = time.perf_counter()
+        try:
+            sr, prov = rec(stack, raw_frames=raw_frames)
+        except Exception as exc:
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        else:
+            conn.send(("ok", sr, prov, (time.perf_counter() - start) * 1e3))
+    rec.close()
+    return 0
+
+
+def main() -> int:
+    conn = Connection(int(sys.argv[1]))
+    try:
+        return serve(conn)
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Live reconstruction in a child process: same SR as in-process, and nothing lost if it fails."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import useq
+
+pytest.importorskip("torch")
+
+from livesr.acquire import LivePipeline, build_reconstructors
+from livesr.config import PipelineConfig
+from livesr.io import open_store
+from livesr.reconstruct import StackReconstructor
+from tiny_models import save_tiny_weights
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="inference processes are POSIX-only")
+
+
+def _sequence(n_t: int) -> useq.MDASequence:
+    return useq.MDASequence(channels=["488"], time_plan={"interval": 0, "loops": n_t})
+
+
+def _run(core: Any, out: Path, weights: Path, n_t: int = 3, **config: Any) -> Any:
+    cfg = PipelineConfig(**config)
+    recs = build_reconstructors(
+        {"488": str(weights)}, backend="torch", frame_shape=(64, 64), config=cfg
+    )
+    with LivePipeline(core, _sequence(n_t), out, reconstructors=recs, config=cfg) as pipe:
+        pipe.run()
+    return pipe
+
+
+def test_live_sr_from_the_child_process_equals_in_process_sr(core: Any, tmp_path: Path) -> None:
+    weights = save_tiny_weights(tmp_path / "tiny.safetensors")
+    pipe = _run(core, tmp_path / "run.zarr", weights, inference_mode="process")
+
+    assert pipe.summary.inference["488"].startswith("process (pid ")
+    store = open_store(tmp_path / "run.zarr")
+    assert store.sr_done().all()
+    here = StackReconstructor.create(str(weights), "torch")
+    for t in range(3):
+        expected, expected_provenance = here(store.read_stack(t, 0))
+        np.testing.assert_allclose(store.sr[t, 0], expected, rtol=1e-5, atol=1e-3)
+    provenance = store.info["sr_images"]["sr"]["provenance"]["488"]
+    for key in ("model", "weights_sha256", "backend", "device", "normalization"):
+        assert provenance[key] == expected_provenance[key]
+
+
+def test_a_killed_inference_process_falls_back_and_loses_nothing(
+    core: Any, tmp_path: Path
+) -> None:
+    weights = save_tiny_weights(tmp_path / "tiny.safetensors")
+    cfg = PipelineConfig(inference_mode="process")
+    recs = build_reconstructors(
+        {"488": str(weights)}, backend="torch", frame_shape=(64, 64), config=cfg
+    )
+    killed: list[int] = []
+    with LivePipeline(core, _sequence(6), tmp_path / "run.zarr", reconstructors=recs,
+                      config=cfg) as pipe:  # fmt: skip
+
+        def kill_child(image: np.ndarray, info: dict[str, Any]) -> None:
+            if not killed:  # after the first SR frame, as if the child crashed
+                killed.append(pipe.inference_processes["488"])
+                os.kill(killed[0], signal.SIGKILL)
+
+        pipe.signals.srFrameReady.connect(kill_child)
+        pipe.run()
+
+    s = pipe.summary
+    assert killed and s.status == "finished"
+    assert open_store(tmp_path / "run.zarr").sr_done().all()
+    assert s.sr_live + s.sr_backfilled == 6 and s.sr_failed == 0
+    assert s.inference["488"] == "thread"
+    assert any("inference process died" in e for e in s.errors)
+
+
+def test_a_child_that_cannot_build_its_reconstructor_falls_back(
+    core: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weights = save_tiny_weights(tmp_path / "tiny.safetensors")
+    cfg = PipelineConfig(inference_mode="process")
+    recs = build_reconstructors(
+        {"488": str(weights)}, backend="torch", frame_shape=(64, 64), config=cfg
+    )
+    # The child inherits an environment in which its backend cannot run.
+    monkeypatch.setenv("LIVESR_BACKEND", "tensorrt")
+    with LivePipeline(core, _sequence(2), tmp_path / "run.zarr", reconstructors=recs,
+                      config=cfg) as pipe:  # fmt: skip
+        pipe.run()
+
+    s = pipe.summary
+    assert s.inference["488"] == "thread" and open_store(tmp_path / "run.zarr").sr_done().all()
+    assert any("could not build the reconstructor" in e and "tensorrt" in e for e in s.errors)
+
+
+def test_objects_without_a_recipe_stay_in_the_inference_thread(
+    core: Any, tmp_path: Path, upsample_mean: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    rec = upsample_mean()
+    config = PipelineConfig(inference_mode="process")
+    with LivePipeline(core, _sequence(2), tmp_path / "run.zarr", reconstructors={"488": rec},
+                      config=config) as pipe:  # fmt: skip
+        pipe.run()
+    assert pipe.summary.inference == {"488": "thread"}
+    assert rec.threads == {"livesr-inference"}
+    assert "not built by name" in caplog.text
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="nice values are Linux's")
+def test_the_child_runs_below_the_acquisition_priority(core: Any, tmp_path: Path) -> None:
+    weights = save_tiny_weights(tmp_path / "tiny.safetensors")
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    cfg = PipelineConfig(inference_mode="process", inference_nice=5)
+    recs = build_reconstructors(
+        {"488": str(weights)}, backend="torch", frame_shape=(64, 64), config=cfg
+    )
+    nice: list[int] = []
+    with LivePipeline(core, _sequence(2), tmp_path / "run.zarr", reconstructors=recs,
+                      config=cfg) as pipe:  # fmt: skip
+        nice.append(os.getpriority(os.PRIO_PROCESS, pipe.inference_processes["488"]))
+        pipe.run()
+    assert nice == [min(19, base + 5)]
+    assert os.getpriority(os.PRIO_PROCESS, 0) == base
