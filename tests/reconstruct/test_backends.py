@@ -79,9 +79,12 @@ def test_onnx_export_is_cached(weights: Path, tmp_path: Path) -> None:
 
 def test_static_batch_graph_takes_any_number_of_stacks(weights: Path) -> None:
     x = _normalised(3, (32, 32), seed=1)
-    rec = create_reconstructor(weights, "onnxruntime-cpu", frame_shape=(32, 32), batch_size=2)
+    # One core: one session whose graph takes the whole batch of 2.
+    rec = create_reconstructor(
+        weights, "onnxruntime-cpu", frame_shape=(32, 32), batch_size=2, threads=1
+    )
     assert isinstance(rec, OnnxRuntimeReconstructor)
-    assert rec.batch_size == 2
+    assert (rec.batch_size, rec.parallel) == (2, 1)
     ref = create_reconstructor(weights, "torch-cpu")(x)
     assert rec(x).shape == (3, 1, 64, 64)
     assert _rel(rec(x), ref) < 1e-4

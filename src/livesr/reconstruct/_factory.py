@@ -28,6 +28,7 @@ __all__ = [
     "AUTO_ORDER",
     "LoadedModel",
     "available_backends",
+    "cpu_parts",
     "create_reconstructor",
     "load_model",
     "parse_backend",
@@ -239,7 +240,9 @@ def create_reconstructor(
         shape (fastest); without it ONNX Runtime gets a dynamic-shape graph and TensorRT
         cannot be built.
     batch_size : int
-        Stacks per call the compiled graphs are built for.
+        Stacks per call the compiled graphs are built for. On the CPU a batch runs as
+        per-core parts side by side (``min(batch_size, threads)`` parts, see `cpu_parts`):
+        that is what makes batching raise SR frames/s there.
     tile_size, tile_overlap : int
         Reconstruct in overlapping tiles of this size (see `TiledReconstructor`); compiled
         backends are then built for the tile (and `batch_size` counts tiles).
@@ -325,6 +328,18 @@ def _maybe_tiled(
     return tiled
 
 
+def cpu_parts(batch_size: int, threads: int | None) -> int:
+    """Parts a CPU batch of `batch_size` stacks runs as, one per core (or thread) at most.
+
+    One single-threaded part per core beat one multi-threaded batch for both CPU backends
+    (full-size DFCAN, 2x9x256x256, two cores: torch +3.5 %, ONNX Runtime +5 % over batch 2 in
+    one session, which was no faster than batch 1). With one core (``threads=1``, e.g. a
+    live reconstructor that leaves the other core to the camera) there is one part.
+    """
+    cores = threads or len(os.sched_getaffinity(0))
+    return max(1, min(batch_size, cores))
+
+
 def _build(
     loaded: LoadedModel,
     backend: str,
@@ -347,6 +362,7 @@ def _build(
             precision=precision,
             weights_sha256=loaded.weights_sha256,
             threads=threads,
+            parallel=1 if device.startswith("cuda") else cpu_parts(batch_size, threads),
         )
     if backend == "onnxruntime":
         from ._engine_cache import cached_onnx
@@ -356,7 +372,10 @@ def _build(
             raise BackendUnavailableError(
                 "the onnxruntime backend runs fp32 graphs only; use precision='fp32' or tensorrt"
             )
-        shape = None if frame_shape is None else (batch_size, loaded.in_frames, *frame_shape)
+        parts = cpu_parts(batch_size, threads) if device.split(":")[0] == "cpu" else 1
+        # Each per-core session gets its share of the batch as its static batch size.
+        per_part = -(-batch_size // parts)
+        shape = None if frame_shape is None else (per_part, loaded.in_frames, *frame_shape)
         onnx_path = cached_onnx(loaded, shape)
         return OnnxRuntimeReconstructor(
             onnx_path,
@@ -366,6 +385,7 @@ def _build(
             device=device,
             threads=threads,
             weights_sha256=loaded.weights_sha256,
+            parallel=parts,
         )
     if backend == "tensorrt":
         from ._tensorrt import TensorRTReconstructor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +38,22 @@ class OnnxRuntimeReconstructor:
     device : str
         ``"cpu"``, ``"cuda"`` or ``"tensorrt"`` (the execution provider family).
     threads : int, optional
-        Intra-op threads (default: the cores this process may use).
+        Intra-op threads in all (default: the cores this process may use), shared out among
+        the `parallel` sessions.
     weights_sha256 : str, optional
         Hash of the weights file, for provenance.
+    parallel : int
+        Sessions that run the stacks of one call side by side (CPU only), each with
+        ``threads // parallel`` intra-op threads. A batch is split into `parallel` contiguous
+        parts, one per session, run concurrently (``InferenceSession.run`` releases the GIL).
+        With one single-threaded session per core, the cores never wait for each other at
+        the end of every op, as the threads of one session do.
 
     Notes
     -----
     ``InferenceSession.run`` is thread-safe, but this object follows the `Reconstructor`
-    contract: one owner thread.
+    contract: one owner thread. With ``parallel > 1`` it runs ``parallel - 1`` helper threads
+    of its own while a call is in progress.
     """
 
     def __init__(
@@ -57,6 +66,7 @@ class OnnxRuntimeReconstructor:
         device: str = "cpu",
         threads: int | None = None,
         weights_sha256: str | None = None,
+        parallel: int = 1,
     ) -> None:
         import onnxruntime as ort
 
@@ -76,12 +86,25 @@ class OnnxRuntimeReconstructor:
             providers = [
                 (p, {"device_id": gpu}) if p != "CPUExecutionProvider" else p for p in providers
             ]
+        if parallel < 1:
+            raise ValueError(f"parallel must be >= 1, got {parallel}")
+        if parallel > 1 and family != "cpu":
+            raise ValueError(
+                f"parallel sessions are for the CPU (one per core); device={device!r} runs "
+                "a whole batch in one GPU session: use parallel=1"
+            )
+        total = threads or len(os.sched_getaffinity(0))
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
+        options.intra_op_num_threads = max(1, total // parallel)
         # Silence ORT's per-node provider-assignment warnings (log level 3 = errors only).
         options.log_severity_level = 3
-        self._session = ort.InferenceSession(str(onnx_path), options, providers=providers)
+        self._sessions = [
+            ort.InferenceSession(str(onnx_path), options, providers=providers)
+            for _ in range(parallel)
+        ]
+        self._session = self._sessions[0]
+        self._pool = ThreadPoolExecutor(parallel - 1) if parallel > 1 else None
         if self._session.get_providers()[0] != wanted:
             # ORT lists providers it was built with, then silently falls back to the CPU when
             # the GPU or its libraries are missing: make that an explicit error.
@@ -123,10 +146,16 @@ class OnnxRuntimeReconstructor:
         """The graph's static batch size, or None when the batch axis is dynamic."""
         return self._batch
 
+    @property
+    def parallel(self) -> int:
+        """Sessions that run the parts of a batch side by side."""
+        return len(self._sessions)
+
     def warmup(self) -> None:
         """One forward pass: ORT allocates its arena and (CUDA/TRT) builds kernels."""
         y, x = self._info.fixed_shape or (64, 64)
-        self(np.zeros((self._batch or 1, self._info.in_frames, y, x), dtype=np.float32))
+        n = (self._batch or 1) * len(self._sessions)
+        self(np.zeros((n, self._info.in_frames, y, x), dtype=np.float32))
 
     def __call__(self, stacks: NDArray[np.float32]) -> NDArray[np.float32]:
         """Reconstruct float32 (N, F, Y, X) in [0, 1] -> float32 (N, 1, s*Y, s*X)."""
@@ -139,8 +168,23 @@ class OnnxRuntimeReconstructor:
                 "export the model for this frame size"
             )
         x = np.ascontiguousarray(stacks, dtype=np.float32)
+        parts = [p for p in np.array_split(x, len(self._sessions)) if len(p)]
+        if self._pool is None or len(parts) == 1:
+            return self._run_all(self._session, x)
+        # The first part runs on this thread, the others on the helpers, all at once.
+        futures = [
+            self._pool.submit(self._run_all, session, part)
+            for session, part in zip(self._sessions[1:], parts[1:], strict=False)
+        ]
+        try:
+            outs = [self._run_all(self._session, parts[0]), *(f.result() for f in futures)]
+        finally:
+            wait(futures)  # never leave a part running into the next call
+        return np.concatenate(outs)
+
+    def _run_all(self, session: Any, x: NDArray[np.float32]) -> NDArray[np.float32]:
         if self._batch is None or self._batch == x.shape[0]:
-            return self._run(x)
+            return self._run(session, x)
         # A static batch: run in chunks, zero-padding the last one.
         outs = []
         for first in range(0, x.shape[0], self._batch):
@@ -149,13 +193,16 @@ class OnnxRuntimeReconstructor:
             if n < self._batch:
                 pad = np.zeros((self._batch - n, *chunk.shape[1:]), dtype=np.float32)
                 chunk = np.concatenate([chunk, pad])
-            outs.append(self._run(chunk)[:n])
+            outs.append(self._run(session, chunk)[:n])
         return np.concatenate(outs)
 
-    def _run(self, x: NDArray[np.float32]) -> NDArray[np.float32]:
-        (y,) = self._session.run([self._output_name], {self._input_name: x})
+    def _run(self, session: Any, x: NDArray[np.float32]) -> NDArray[np.float32]:
+        (y,) = session.run([self._output_name], {self._input_name: x})
         return np.asarray(y, dtype=np.float32)
 
     def close(self) -> None:
-        """Release the session."""
+        """Release the sessions and helper threads."""
+        if self._pool is not None:
+            self._pool.shutdown()
+        self._sessions.clear()
         del self._session

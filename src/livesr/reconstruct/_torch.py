@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,6 +45,13 @@ class TorchReconstructor:
     threads : int, optional
         ``torch.set_num_threads`` for CPU inference. Process-wide in torch: set it when the
         reconstructor should leave cores to acquisition threads.
+    parallel : int
+        CPU only: a call with several stacks is split into `parallel` contiguous parts that
+        run side by side on their own threads, each with ``torch.get_num_threads() //
+        parallel`` intra-op threads (torch releases the GIL inside ops). One single-threaded
+        part per core beat one two-threaded batch by 3-4 % for full-size DFCAN on two cores:
+        the cores never wait for each other at the end of every op. torch's thread count is
+        process-wide, so it is lowered for the duration of such a call and then restored.
 
     Notes
     -----
@@ -68,6 +76,7 @@ class TorchReconstructor:
         channels_last: bool | None = None,
         weights_sha256: str | None = None,
         threads: int | None = None,
+        parallel: int = 1,
     ) -> None:
         import torch
 
@@ -88,6 +97,13 @@ class TorchReconstructor:
         if in_frames is None or scale is None:
             raise ValueError(
                 "give in_frames and scale: the model has no `in_frames` / `scale` attributes"
+            )
+        if parallel < 1:
+            raise ValueError(f"parallel must be >= 1, got {parallel}")
+        if parallel > 1 and device.startswith("cuda"):
+            raise ValueError(
+                "parallel parts are for the CPU (one per core); a GPU runs the whole batch at "
+                "once: use parallel=1"
             )
         if threads is not None and not device.startswith("cuda"):
             torch.set_num_threads(threads)
@@ -110,6 +126,9 @@ class TorchReconstructor:
             device=str(self._torch_device),
             weights_sha256=weights_sha256,
         )
+        self._parallel = parallel
+        # Created on first use, so its threads start after `tune_malloc` (one shared arena).
+        self._pool: ThreadPoolExecutor | None = None
 
     @property
     def info(self) -> ReconstructorInfo:
@@ -120,6 +139,11 @@ class TorchReconstructor:
     def model(self) -> torch.nn.Module:
         """The wrapped module (eval mode, on the device)."""
         return self._model
+
+    @property
+    def parallel(self) -> int:
+        """Parts a multi-stack call is split into (run side by side on the CPU)."""
+        return self._parallel
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
         import torch
@@ -138,6 +162,26 @@ class TorchReconstructor:
 
         check_batch(stacks, self._info.in_frames)
         x = torch.from_numpy(np.ascontiguousarray(stacks, dtype=np.float32))
+        parts = [p for p in torch.tensor_split(x, self._parallel) if len(p)]
+        if len(parts) == 1:
+            return self._forward(x)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._parallel - 1, thread_name_prefix="livesr-torch")
+        total = torch.get_num_threads()
+        per_part = max(1, total // len(parts))
+        futures = [self._pool.submit(self._forward, p, per_part) for p in parts[1:]]
+        try:
+            outs = [self._forward(parts[0], per_part), *(f.result() for f in futures)]
+        finally:
+            wait(futures)  # never leave a part running into the next call
+            torch.set_num_threads(total)
+        return np.concatenate(outs)
+
+    def _forward(self, x: torch.Tensor, threads: int | None = None) -> NDArray[np.float32]:
+        import torch
+
+        if threads is not None:
+            torch.set_num_threads(threads)
         x = x.to(self._torch_device, non_blocking=True)
         if self._channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
@@ -146,9 +190,12 @@ class TorchReconstructor:
         return np.ascontiguousarray(y.float().cpu().numpy())
 
     def close(self) -> None:
-        """Drop the model; frees GPU memory held by it."""
+        """Drop the model (frees GPU memory held by it) and the helper threads."""
         import torch
 
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         self._model = self._model.to("cpu")
         if self._torch_device.type == "cuda":
             torch.cuda.empty_cache()
