@@ -35,6 +35,14 @@ def test_backends_side_by_side(weights: Path) -> None:
         assert row["gflop_frame"] > 0
         assert 0 < row["peak_pct"] < 100
     assert [r["vs_first"] for r in timed if r["backend"] == "torch"] == [1.0, 1.0]
+    # Batch sizes are compared per backend, interleaved like the backends.
+    by_batch = {(r["backend"], r["batch"]): r for r in timed}
+    for backend in ("torch", "onnxruntime"):
+        one, two = by_batch[backend, 1], by_batch[backend, 2]
+        assert one["vs_first_batch"] == 1.0
+        assert two["vs_first_batch"] == pytest.approx(two["sr_fps"] / one["sr_fps"], rel=0.02)
+        assert one["parts"] == 1
+        assert two["parts"] >= 1
     if importlib.util.find_spec("tensorrt") is None:
         (failed,) = [r for r in rows if "error" in r and r["batch"] == 1]
         assert failed["backend"] == "tensorrt"

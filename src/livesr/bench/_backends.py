@@ -1,8 +1,9 @@
 """Backend benchmark: latency, SR frames/s and achieved FLOP/s of each backend side by side.
 
-All backends of one (model, frame size, batch) configuration are built first and then called in
+All backends and batch sizes of one (model, frame size) are built first and then called in
 round-robin order, so a neighbour process that slows the machine for a while slows every
-backend alike and the ratios between them stay meaningful on a shared host. Achieved FLOP/s is
+backend and batch size alike and the ratios between them (``vs_first`` across backends,
+``vs_first_batch`` across batch sizes) stay meaningful on a shared host. Achieved FLOP/s is
 compared with the peak of a large fp32 matmul measured in the same process and thread setting.
 """
 
@@ -113,8 +114,10 @@ def bench_backends(
         One row per configuration: latency ``p50_ms``/``p95_ms``/``best_ms`` per call (the
         best is the least disturbed by other processes on a shared host), ``sr_fps`` (SR
         frames/s), ``gflop_frame`` (GFLOP per frame, convs and matmuls), achieved ``gflops``,
-        ``peak_gflops`` (measured fp32 matmul) and ``peak_pct``, and ``vs_first``: speed
-        relative to the first backend of the same configuration, measured interleaved.
+        ``peak_gflops`` (measured fp32 matmul) and ``peak_pct``, ``parts`` (per-core parts a
+        CPU batch runs as), ``vs_first``: speed relative to the first backend at the same
+        batch size, and ``vs_first_batch``: SR frames/s relative to the same backend at the
+        first batch size; both measured interleaved.
     """
     import torch
 
@@ -148,39 +151,45 @@ def _bench(
         loaded = load_model(_model_config(model_name, in_frames, scale))
         for size in sizes:
             flops = count_flops(loaded.module, (1, loaded.in_frames, size, size))
+            input_text = f"{loaded.in_frames}x{size}x{size}"
+            # Every (backend, batch) of this model and size, timed in one round robin.
+            recs: dict[tuple[str, int], Any] = {}
+            errors: dict[tuple[str, int], str] = {}
             for n in batch:
-                base = {
-                    "model": loaded.name,
-                    "input": f"{loaded.in_frames}x{size}x{size}",
-                    "batch": n,
-                }
-                recs: dict[str, Any] = {}
                 for backend in backends:
                     rec = _try_create(loaded, backend, (size, size), n, threads)
                     if isinstance(rec, str):
-                        rows.append({**base, "backend": backend, "error": rec})
+                        errors[backend, n] = rec
                     else:
-                        recs[backend] = rec
-                if not recs:
-                    continue
-                rng = np.random.default_rng(0)
-                x = rng.random((n, loaded.in_frames, size, size), dtype=np.float32)
-                for rec in recs.values():
-                    for _ in range(warmup):
-                        rec(x)
-                times: dict[str, list[float]] = {b: [] for b in recs}
-                for _ in range(repeats):
-                    for backend, rec in recs.items():  # round robin: fair under load
-                        start = time.perf_counter()
-                        rec(x)
-                        times[backend].append(time.perf_counter() - start)
-                    # The peak is re-measured between rounds: on a shared host the load at
-                    # start-up says little about the load during the timed calls.
-                    peak = max(peak, matmul_peak_flops(repeats=1))
-                first = np.median(times[next(iter(recs))])
-                for backend, rec in recs.items():
-                    t = np.asarray(times[backend])
-                    p50 = float(np.median(t))
+                        recs[backend, n] = rec
+            rng = np.random.default_rng(0)
+            inputs = {
+                n: rng.random((n, loaded.in_frames, size, size), dtype=np.float32) for n in batch
+            }
+            for (_, n), rec in recs.items():
+                for _ in range(warmup):
+                    rec(inputs[n])
+            times: dict[tuple[str, int], list[float]] = {key: [] for key in recs}
+            for _ in range(repeats):
+                for (backend, n), rec in recs.items():  # round robin: fair under load
+                    start = time.perf_counter()
+                    rec(inputs[n])
+                    times[backend, n].append(time.perf_counter() - start)
+                # The peak is re-measured between rounds: on a shared host the load at
+                # start-up says little about the load during the timed calls.
+                peak = max(peak, matmul_peak_flops(repeats=1))
+            p50s = {key: float(np.median(t)) for key, t in times.items()}
+            for n in batch:
+                base = {"model": loaded.name, "input": input_text, "batch": n}
+                for backend in backends:
+                    if (backend, n) in errors:
+                        rows.append({**base, "backend": backend, "error": errors[backend, n]})
+                        continue
+                    rec = recs[backend, n]
+                    t = np.asarray(times[backend, n])
+                    p50 = p50s[backend, n]
+                    first_n = next(m for m in batch if (backend, m) in recs)
+                    first_backend = next(b for b in backends if (b, n) in recs)
                     achieved = flops * n / p50
                     rows.append(
                         {
@@ -189,6 +198,7 @@ def _bench(
                             "device": rec.info.device,
                             "precision": rec.info.precision,
                             "threads": torch.get_num_threads(),
+                            "parts": getattr(rec, "parallel", 1),
                             "p50_ms": round(1e3 * p50, 1),
                             "p95_ms": round(1e3 * float(np.percentile(t, 95)), 1),
                             "best_ms": round(1e3 * float(t.min()), 1),
@@ -196,12 +206,15 @@ def _bench(
                             "gflop_frame": round(flops / 1e9, 2),
                             "gflops": round(achieved / 1e9, 1),
                             "_achieved": achieved,
-                            "vs_first": round(float(first) / p50, 3),
+                            "vs_first": round(p50s[first_backend, n] / p50, 3),
+                            "vs_first_batch": round(
+                                (n / p50) / (first_n / p50s[backend, first_n]), 3
+                            ),
                             "repeats": repeats,
                         }
                     )
-                for rec in recs.values():
-                    rec.close()
+            for rec in recs.values():
+                rec.close()
     # One peak for the whole run (the best seen), so every row is compared with the same one.
     logger.info("matmul peak: %.1f GFLOP/s on %d threads", peak / 1e9, torch.get_num_threads())
     for row in rows:
