@@ -28,9 +28,9 @@ class RawWriter:
 
     The queue is unbounded on purpose: raw frames are never dropped, and `backlog` lets the
     pipeline (and the long-run test) watch that it does not grow. A stack's frames are written
-    together once its last frame is in (a frame waits at most 50 ms for the rest). On a write error the writer
-    records it, calls `on_error` (the pipeline cancels the acquisition) and discards what is
-    still queued, counting it.
+    together once its last frame is in (a frame waits at most 50 ms for the rest). On a write
+    error the writer records it, calls `on_error` (the pipeline cancels the acquisition) and
+    discards what is still queued, counting it.
 
     Parameters
     ----------
