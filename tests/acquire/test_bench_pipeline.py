@@ -14,10 +14,15 @@ def test_pipeline_benchmark_rows(tmp_path: Path) -> None:
     weights = tmp_path / "tiny.safetensors"
     save_weights(DFCAN(in_frames=9, scale=2, groups=1, blocks=1, width=16), weights)
     rows = bench_pipeline(
-        models=[str(weights)], sizes=[64], timepoints=3, exposure_ms=2.0, backends=["torch"]
+        models=[str(weights)],
+        sizes=[64],
+        timepoints=3,
+        exposure_ms=2.0,
+        backends=["torch"],
+        inference_modes=["thread", "process"],
     )
-    assert len(rows) == 1
-    row = rows[0]
+    assert [row["inference"] for row in rows] == ["thread", "process"]
+    row = rows[1]
     assert row["size"] == 64 and row["frames"] == 3 * 2 * 9 and row["backend"] == "torch"
     assert row["camera_fps_off"] > 0 and row["camera_fps_on"] > 0
     assert row["camera_ratio"] == pytest.approx(row["camera_fps_on"] / row["camera_fps_off"], 0.01)

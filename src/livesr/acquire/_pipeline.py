@@ -271,9 +271,10 @@ class LivePipeline:
             span = self._t_last_frame - self._t_first_frame
             if span > 0:
                 s.camera_fps = (s.frames_acquired - 1) / span
-            if w.last_sr is not None:
-                # Live SR throughput over the span SR was possible: first raw frame -> last SR.
-                s.sr_fps = w.sr_live / max(w.last_sr - self._t_first_frame, 1e-9)
+            if w.sr_live > 1 and w.first_sr is not None and w.last_sr is not None:
+                # Throughput like camera_fps: intervals between the first and last live SR
+                # frame (the time to the first one is latency, reported on its own).
+                s.sr_fps = (w.sr_live - 1) / max(w.last_sr - w.first_sr, 1e-9)
         s.duration_s = time.perf_counter() - self._t_enter
         s.errors += w.errors
         for c, rec in self._recs.items():

@@ -61,7 +61,7 @@ class PipelineSummary:
     reconstruct_ms_mean : float or None
         Mean reconstructor call time.
     sr_fps : float or None
-        Live SR frames per second of acquisition.
+        Live SR frames per second, from the first to the last live SR frame.
     camera_fps : float or None
         Raw frames per second from first to last frame.
     duration_s : float

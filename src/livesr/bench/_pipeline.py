@@ -9,11 +9,18 @@ On the demo microscope (`livesr.simulate.devices`), for each model and frame siz
 - ``sr_fps_live``: SR frames/s made live while acquiring with the camera faster than the
   reconstructor (the worker is never idle), ``sr_ratio`` = live / standalone (target >= 0.9;
   meaningful when ``sr_bound`` is "reconstructor", i.e. stacks had to be skipped live);
-- ``latency_p50_ms`` / ``latency_p95_ms``: last raw frame of a stack -> its srFrameReady.
+- ``latency_p50_ms`` / ``latency_p95_ms``: last raw frame of a stack -> its srFrameReady;
+- ``inference``: where the channels were reconstructed (``PipelineConfig.inference_mode``:
+  a child process per channel, or the inference thread).
+
+The standalone figure is the reconstructor alone in this process on the otherwise idle
+machine, with the same thread count it has live: the ratio charges the pipeline with
+everything it adds (acquisition, writers, signals, and the transfer to a child process).
 """
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import tempfile
 import time
@@ -30,9 +37,10 @@ def bench_pipeline(
     models: Sequence[str] | None = None,
     sizes: Sequence[int] = (256,),
     repeats: int = 1,
-    timepoints: int = 12,
+    timepoints: int = 40,
     exposure_ms: float = 5.0,
     backends: Sequence[str] | None = None,
+    inference_modes: Sequence[str] = ("auto",),
 ) -> list[dict[str, Any]]:
     """Time the live pipeline on the demo microscope.
 
@@ -50,6 +58,9 @@ def bench_pipeline(
         Camera exposure (the frame period of the demo camera).
     backends : sequence of str, optional
         Backend for network models (the first is used); default ``"auto"``.
+    inference_modes : sequence of str
+        ``PipelineConfig.inference_mode`` values to compare (``"auto"``, ``"process"``,
+        ``"thread"``); a row each.
 
     Returns
     -------
@@ -65,70 +76,71 @@ def bench_pipeline(
     rows: list[dict[str, Any]] = []
     tmp = Path(tempfile.mkdtemp(prefix="livesr-bench-"))
     try:
-        for model in models or ["wiener"]:
-            for size in sizes:
-                core = open_core("demo")
-                try:
-                    core.setProperty("Camera", "Size", int(size))
-                    core.setExposure(exposure_ms)
-                    seq = useq.MDASequence(
-                        channels=["488", "561"], time_plan={"interval": 0, "loops": timepoints}
-                    )
-                    config = PipelineConfig()
-                    runs: list[dict[str, float]] = []
-                    for r in range(repeats):
-                        off = _camera_fps_off(core, list(sim_events(seq, config.pattern)))
-                        recs = build_reconstructors(
-                            {"488": model, "561": model},
-                            backend=backend,
-                            frame_shape=(int(size), int(size)),
-                            config=config,
-                        )
-                        standalone = _standalone_fps(core, recs, config.pattern.n_frames)
-                        out = tmp / f"run{r}.zarr"
-                        with LivePipeline(
-                            core, seq, out, reconstructors=recs, config=config
-                        ) as pipe:
-                            pipe.run()
-                        s = pipe.summary
-                        shutil.rmtree(out, ignore_errors=True)
-                        runs.append(
-                            {
-                                "camera_fps_off": off,
-                                "camera_fps_on": s.camera_fps or float("nan"),
-                                "sr_fps_standalone": standalone,
-                                "sr_fps_live": s.sr_fps or 0.0,
-                                "latency_p50_ms": s.latency_p50_ms or float("nan"),
-                                "latency_p95_ms": s.latency_p95_ms or float("nan"),
-                                "sr_live": s.sr_live,
-                                "sr_backfilled": s.sr_backfilled,
-                            }
-                        )
-                finally:
-                    core.unloadAllDevices()
-                med = {k: float(np.median([run[k] for run in runs])) for k in runs[0]}
-                rows.append(
-                    {
-                        "model": model,
-                        "backend": "wiener" if model == "wiener" else backend,
-                        "size": int(size),
-                        "exposure_ms": exposure_ms,
-                        "frames": timepoints * 2 * 9,
-                        "camera_fps_off": round(med["camera_fps_off"], 1),
-                        "camera_fps_on": round(med["camera_fps_on"], 1),
-                        "camera_ratio": round(med["camera_fps_on"] / med["camera_fps_off"], 3),
-                        "sr_fps_standalone": round(med["sr_fps_standalone"], 2),
-                        "sr_fps_live": round(med["sr_fps_live"], 2),
-                        "sr_ratio": round(med["sr_fps_live"] / med["sr_fps_standalone"], 3),
-                        # With no stack skipped the camera set the pace, not the reconstructor,
-                        # and sr_ratio is not a measure of pipeline overhead.
-                        "sr_bound": "reconstructor" if med["sr_backfilled"] else "camera",
-                        "latency_p50_ms": round(med["latency_p50_ms"], 1),
-                        "latency_p95_ms": round(med["latency_p95_ms"], 1),
-                        "sr_live": int(med["sr_live"]),
-                        "sr_backfilled": int(med["sr_backfilled"]),
-                    }
+        for model, size, mode in itertools.product(models or ["wiener"], sizes, inference_modes):
+            core = open_core("demo")
+            try:
+                core.setProperty("Camera", "Size", int(size))
+                core.setExposure(exposure_ms)
+                seq = useq.MDASequence(
+                    channels=["488", "561"], time_plan={"interval": 0, "loops": timepoints}
                 )
+                config = PipelineConfig(inference_mode=mode)  # type: ignore[arg-type]
+                runs: list[dict[str, float]] = []
+                places: set[str] = set()
+                for r in range(repeats):
+                    off = _camera_fps_off(core, list(sim_events(seq, config.pattern)))
+                    recs = build_reconstructors(
+                        {"488": model, "561": model},
+                        backend=backend,
+                        frame_shape=(int(size), int(size)),
+                        config=config,
+                    )
+                    standalone = _standalone_fps(core, recs, config.pattern.n_frames)
+                    out = tmp / f"run{r}.zarr"
+                    with LivePipeline(core, seq, out, reconstructors=recs, config=config) as pipe:
+                        pipe.run()
+                    s = pipe.summary
+                    shutil.rmtree(out, ignore_errors=True)
+                    runs.append(
+                        {
+                            "camera_fps_off": off,
+                            "camera_fps_on": s.camera_fps or float("nan"),
+                            "sr_fps_standalone": standalone,
+                            "sr_fps_live": s.sr_fps or 0.0,
+                            "latency_p50_ms": s.latency_p50_ms or float("nan"),
+                            "latency_p95_ms": s.latency_p95_ms or float("nan"),
+                            "sr_live": s.sr_live,
+                            "sr_backfilled": s.sr_backfilled,
+                        }
+                    )
+                    # "process (pid N)" or "thread", per channel
+                    places.update(m.split(" (")[0] for m in s.inference.values())
+            finally:
+                core.unloadAllDevices()
+            med = {k: float(np.median([run[k] for run in runs])) for k in runs[0]}
+            rows.append(
+                {
+                    "model": model,
+                    "backend": "wiener" if model == "wiener" else backend,
+                    "size": int(size),
+                    "exposure_ms": exposure_ms,
+                    "frames": timepoints * 2 * 9,
+                    "camera_fps_off": round(med["camera_fps_off"], 1),
+                    "camera_fps_on": round(med["camera_fps_on"], 1),
+                    "camera_ratio": round(med["camera_fps_on"] / med["camera_fps_off"], 3),
+                    "sr_fps_standalone": round(med["sr_fps_standalone"], 2),
+                    "sr_fps_live": round(med["sr_fps_live"], 2),
+                    "sr_ratio": round(med["sr_fps_live"] / med["sr_fps_standalone"], 3),
+                    # With no stack skipped the camera set the pace, not the reconstructor,
+                    # and sr_ratio is not a measure of pipeline overhead.
+                    "sr_bound": "reconstructor" if med["sr_backfilled"] else "camera",
+                    "latency_p50_ms": round(med["latency_p50_ms"], 1),
+                    "latency_p95_ms": round(med["latency_p95_ms"], 1),
+                    "sr_live": int(med["sr_live"]),
+                    "sr_backfilled": int(med["sr_backfilled"]),
+                    "inference": "+".join(sorted(places)) or "-",
+                }
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return rows
@@ -149,7 +161,7 @@ def _camera_fps_off(core: Any, events: list[Any]) -> float:
     return (len(stamps) - 1) / (stamps[-1] - stamps[0])
 
 
-def _standalone_fps(core: Any, recs: dict[str, Any], n_frames: int, n_calls: int = 6) -> float:
+def _standalone_fps(core: Any, recs: dict[str, Any], n_frames: int, n_calls: int = 20) -> float:
     """Stacks/s of the channels' reconstructors on demo stacks, alternating, back to back."""
     from livesr.acquire import ChannelReconstructor
 

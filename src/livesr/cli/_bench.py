@@ -117,6 +117,10 @@ def bench(
     wiener: Annotated[bool, typer.Option(help="Time the cached Wiener SIM path.")] = False,
     simulate: Annotated[bool, typer.Option(help="Time the SIM simulator.")] = False,
     pipeline: Annotated[bool, typer.Option(help="Time the live pipeline end to end.")] = False,
+    inference: Annotated[
+        Optional[str],
+        typer.Option(help="--pipeline: comma-separated inference modes (auto,process,thread)."),
+    ] = None,
     part: Annotated[
         Optional[list[str]], typer.Option(help="Run another part by name (repeatable).")
     ] = None,
@@ -174,6 +178,7 @@ def bench(
         "batch": _ints(batch, "--batch"),
         "repeats": repeats,
         "threads": threads,
+        "inference_modes": _split(inference),
     }
     report: dict[str, Any] = {"machine": _machine(), "parts": {}}
     for name in dict.fromkeys(chosen):
