@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import deque
 from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -69,9 +70,9 @@ class ProcessReconstructor(ChannelReconstructor):
         self._conn: Connection | None = None
         self._pid: int | None = None
         self.fallback_reason: str | None = None
-        #: Time of each call spent reconstructing in the child (the rest of a call's time is
-        #: transfer and waiting for this process's GIL).
-        self.compute_ms: list[float] = []
+        #: Time spent reconstructing in the child, for the last 1000 calls (the rest of a
+        #: call's time is transfer and waiting for this process's GIL).
+        self.compute_ms: deque[float] = deque(maxlen=1000)
 
     @property
     def pid(self) -> int | None:
@@ -103,6 +104,10 @@ class ProcessReconstructor(ChannelReconstructor):
                 env=env,
                 stdin=subprocess.DEVNULL,
             )
+        except OSError as exc:  # no fork / exec possible here: reconstruct in this process
+            parent_end.close()
+            self._fall_back(f"inference process could not be started: {exc!r}")
+            return
         finally:
             child_end.close()
         self._conn = Connection(parent_end.detach())
@@ -142,14 +147,19 @@ class ProcessReconstructor(ChannelReconstructor):
                 self._conn.send(("call", np.ascontiguousarray(stack), raw_frames))
                 answer = self._conn.recv()
             except (OSError, EOFError) as exc:
-                code = self._proc.poll() if self._proc is not None else None
-                self._fall_back(f"inference process died (exit code {code}): {exc!r}")
+                self._fall_back(f"inference process died (exit code {self._exit_code()}): {exc!r}")
             else:
                 if answer[0] == "ok":
                     self.compute_ms.append(answer[3])
                     return answer[1], answer[2]
                 raise RuntimeError(f"in the inference process: {answer[1]}")
         return super().__call__(stack, raw_frames)
+
+    def _exit_code(self) -> int | None:
+        try:
+            return None if self._proc is None else self._proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            return None
 
     def _fall_back(self, reason: str) -> None:
         logger.warning("%s; reconstructing in the acquisition process from now on", reason)
