@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+import livesr.reconstruct._torch as torch_backend
 from livesr.reconstruct import (
     OnnxRuntimeReconstructor,
     PercentileNormalizer,
@@ -60,7 +61,11 @@ def _record_threads(rec: Any, attr: str) -> list[str]:
     return seen
 
 
-def test_torch_runs_a_batch_as_parts_on_their_own_threads(weights: Path) -> None:
+def test_torch_runs_a_batch_as_parts_on_their_own_threads(
+    weights: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small frames so the test is quick; real runs split from 256x256 on.
+    monkeypatch.setattr(torch_backend, "MIN_SPLIT_PIXELS", 32 * 40)
     x = _normalised(5, (32, 40), seed=1)
     whole = TorchReconstructor(load_model(weights).module)
     rec = create_reconstructor(weights, "torch-cpu", batch_size=2, threads=2)
@@ -74,9 +79,13 @@ def test_torch_runs_a_batch_as_parts_on_their_own_threads(weights: Path) -> None
     assert len(seen) == 2
     assert len(set(seen)) == 2  # two parts, two threads
     assert torch.get_num_threads() == threads_before  # lowered per part, then restored
-    # A single stack is not split.
+    # A single stack is not split, nor are frames below the split size.
     seen.clear()
     assert _rel(rec(x[:1]), whole(x[:1])) < 1e-5
+    assert seen == [threading.current_thread().name]
+    seen.clear()
+    small = x[:, :, :16, :16]
+    assert _rel(rec(small), whole(small)) < 1e-5
     assert seen == [threading.current_thread().name]
     rec.close()
 

@@ -198,7 +198,9 @@ def _bench(
                             "device": rec.info.device,
                             "precision": rec.info.precision,
                             "threads": torch.get_num_threads(),
-                            "parts": getattr(rec, "parallel", 1),
+                            "parts": rec.parts_for(inputs[n].shape)
+                            if hasattr(rec, "parts_for")
+                            else 1,
                             "p50_ms": round(1e3 * p50, 1),
                             "p95_ms": round(1e3 * float(np.percentile(t, 95)), 1),
                             "best_ms": round(1e3 * float(t.min()), 1),

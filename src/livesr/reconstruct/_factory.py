@@ -332,9 +332,10 @@ def cpu_parts(batch_size: int, threads: int | None) -> int:
     """Parts a CPU batch of `batch_size` stacks runs as, one per core (or thread) at most.
 
     One single-threaded part per core beat one multi-threaded batch for both CPU backends
-    (full-size DFCAN, 2x9x256x256, two cores: torch +3.5 %, ONNX Runtime +5 % over batch 2 in
-    one session, which was no faster than batch 1). With one core (``threads=1``, e.g. a
-    live reconstructor that leaves the other core to the camera) there is one part.
+    (full-size DFCAN, 2x9x256x256, two cores: torch +3 %, ONNX Runtime +5 % over batch 2 in
+    one call, which was no faster than batch 1; docs/benchmarks.md). torch does not split
+    frames below ``MIN_SPLIT_PIXELS``. With one core (``threads=1``, e.g. a live
+    reconstructor that leaves the other core to the camera) there is one part.
     """
     cores = threads or len(os.sched_getaffinity(0))
     return max(1, min(batch_size, cores))

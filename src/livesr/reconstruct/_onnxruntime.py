@@ -151,6 +151,10 @@ class OnnxRuntimeReconstructor:
         """Sessions that run the parts of a batch side by side."""
         return len(self._sessions)
 
+    def parts_for(self, shape: tuple[int, ...]) -> int:
+        """Sessions a call with stacks of `shape` (N, F, Y, X) runs on side by side."""
+        return max(1, min(len(self._sessions), shape[0]))
+
     def warmup(self) -> None:
         """One forward pass: ORT allocates its arena and (CUDA/TRT) builds kernels."""
         y, x = self._info.fixed_shape or (64, 64)

@@ -15,7 +15,10 @@ from ._protocol import BackendUnavailableError, ReconstructorInfo
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["TorchReconstructor"]
+__all__ = ["MIN_SPLIT_PIXELS", "TorchReconstructor"]
+
+#: Smallest frame (Y * X) whose batches a CPU `TorchReconstructor` splits into parallel parts.
+MIN_SPLIT_PIXELS = 256 * 256
 
 
 class TorchReconstructor:
@@ -49,9 +52,12 @@ class TorchReconstructor:
         CPU only: a call with several stacks is split into `parallel` contiguous parts that
         run side by side on their own threads, each with ``torch.get_num_threads() //
         parallel`` intra-op threads (torch releases the GIL inside ops). One single-threaded
-        part per core beat one two-threaded batch by 3-4 % for full-size DFCAN on two cores:
-        the cores never wait for each other at the end of every op. torch's thread count is
-        process-wide, so it is lowered for the duration of such a call and then restored.
+        part per core beat one two-threaded batch by 3-6 % for DFCAN at 256x256 on two cores:
+        the cores never wait for each other at the end of every op. Frames smaller than
+        `MIN_SPLIT_PIXELS` are not split: their ops are so short that the parts' Python
+        dispatch contends for the GIL (4x9x128x128, dfcan-sim: split ran ~10 % slower).
+        torch's thread count is process-wide, so it is lowered for the duration of a split
+        call and then restored.
 
     Notes
     -----
@@ -142,8 +148,14 @@ class TorchReconstructor:
 
     @property
     def parallel(self) -> int:
-        """Parts a multi-stack call is split into (run side by side on the CPU)."""
+        """Parts a multi-stack call is split into at most (run side by side on the CPU)."""
         return self._parallel
+
+    def parts_for(self, shape: tuple[int, ...]) -> int:
+        """Parts a call with stacks of `shape` (N, F, Y, X) runs as."""
+        if shape[-2] * shape[-1] < MIN_SPLIT_PIXELS:
+            return 1
+        return max(1, min(self._parallel, shape[0]))
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
         import torch
@@ -162,9 +174,10 @@ class TorchReconstructor:
 
         check_batch(stacks, self._info.in_frames)
         x = torch.from_numpy(np.ascontiguousarray(stacks, dtype=np.float32))
-        parts = [p for p in torch.tensor_split(x, self._parallel) if len(p)]
-        if len(parts) == 1:
+        n_parts = self.parts_for(x.shape)
+        if n_parts == 1:
             return self._forward(x)
+        parts = torch.tensor_split(x, n_parts)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self._parallel - 1, thread_name_prefix="livesr-torch")
         total = torch.get_num_threads()
