@@ -1,4 +1,4 @@
-"""CPU batches run as per-core parts side by side, with the same results as one big batch."""
+"""CPU batches can run as per-core parts side by side, with the same results as one batch."""
 
 from __future__ import annotations
 
@@ -68,9 +68,11 @@ def test_torch_runs_a_batch_as_parts_on_their_own_threads(
     monkeypatch.setattr(torch_backend, "MIN_SPLIT_PIXELS", 32 * 40)
     x = _normalised(5, (32, 40), seed=1)
     whole = TorchReconstructor(load_model(weights).module)
-    rec = create_reconstructor(weights, "torch-cpu", batch_size=2, threads=2)
-    assert isinstance(rec, TorchReconstructor)
-    assert rec.parallel == 2
+    # Opt-in (see TorchReconstructor); create_reconstructor keeps torch batches whole.
+    default = create_reconstructor(weights, "torch-cpu", batch_size=2)
+    assert isinstance(default, TorchReconstructor)
+    assert default.parallel == 1
+    rec = TorchReconstructor(load_model(weights).module, parallel=2, threads=2)
     threads_before = torch.get_num_threads()
     seen = _record_threads(rec, "_forward")
     y = rec(x)

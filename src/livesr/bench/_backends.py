@@ -18,7 +18,13 @@ import numpy as np
 from livesr._logger import logger
 from livesr.config import ModelConfig
 
-__all__ = ["bench_backends", "count_flops", "matmul_peak_flops"]
+__all__ = ["SETTLE_S", "bench_backends", "count_flops", "matmul_peak_flops"]
+
+#: Pause before each timed call. ONNX Runtime's intra-op threads spin-wait for new work for a
+#: while after a run returns; without the pause the next call (another backend, interleaved)
+#: shares the cores with them: torch right after a two-thread ORT session measured 15 % slower
+#: (dfcan-sim, 9x256x256) than with spinning off.
+SETTLE_S = 0.2
 
 
 def matmul_peak_flops(size: int = 2048, repeats: int = 3) -> float:
@@ -172,6 +178,7 @@ def _bench(
             times: dict[tuple[str, int], list[float]] = {key: [] for key in recs}
             for _ in range(repeats):
                 for (backend, n), rec in recs.items():  # round robin: fair under load
+                    time.sleep(SETTLE_S)
                     start = time.perf_counter()
                     rec(inputs[n])
                     times[backend, n].append(time.perf_counter() - start)

@@ -240,9 +240,9 @@ def create_reconstructor(
         shape (fastest); without it ONNX Runtime gets a dynamic-shape graph and TensorRT
         cannot be built.
     batch_size : int
-        Stacks per call the compiled graphs are built for. On the CPU a batch runs as
-        per-core parts side by side (``min(batch_size, threads)`` parts, see `cpu_parts`):
-        that is what makes batching raise SR frames/s there.
+        Stacks per call the compiled graphs are built for. ONNX Runtime on the CPU runs a
+        batch as per-core parts side by side (``min(batch_size, threads)`` single-threaded
+        sessions, see `cpu_parts`): that is what makes batching raise SR frames/s there.
     tile_size, tile_overlap : int
         Reconstruct in overlapping tiles of this size (see `TiledReconstructor`); compiled
         backends are then built for the tile (and `batch_size` counts tiles).
@@ -329,13 +329,13 @@ def _maybe_tiled(
 
 
 def cpu_parts(batch_size: int, threads: int | None) -> int:
-    """Parts a CPU batch of `batch_size` stacks runs as, one per core (or thread) at most.
+    """Sessions a CPU ONNX Runtime batch of `batch_size` stacks runs on, one per core at most.
 
-    One single-threaded part per core beat one multi-threaded batch for both CPU backends
-    (full-size DFCAN, 2x9x256x256, two cores: torch +3 %, ONNX Runtime +5 % over batch 2 in
-    one call, which was no faster than batch 1; docs/benchmarks.md). torch does not split
-    frames below ``MIN_SPLIT_PIXELS``. With one core (``threads=1``, e.g. a live
-    reconstructor that leaves the other core to the camera) there is one part.
+    One single-threaded session per core beat one two-threaded session for every model
+    measured (full-size DFCAN 2x9x256x256 on two cores: +5 % over batch 2 in one session,
+    +3-4 % over batch 1; docs/benchmarks.md). With one core (``threads=1``, e.g. a live
+    reconstructor that leaves the other core to the camera) there is one session. torch
+    batches are not split by default: see `TorchReconstructor`'s ``parallel``.
     """
     cores = threads or len(os.sched_getaffinity(0))
     return max(1, min(batch_size, cores))
@@ -363,7 +363,6 @@ def _build(
             precision=precision,
             weights_sha256=loaded.weights_sha256,
             threads=threads,
-            parallel=1 if device.startswith("cuda") else cpu_parts(batch_size, threads),
         )
     if backend == "onnxruntime":
         from ._engine_cache import cached_onnx

@@ -11,9 +11,12 @@ batch 2, and batch 2 ran 2.8x slower than batch 1 instead of 2x (docs/benchmarks
 
 - ``M_MMAP_MAX = 0``: large blocks come from the heap, where freed blocks are reused;
 - ``M_TRIM_THRESHOLD = INT_MAX``: freed heap memory stays mapped for the next call;
-- ``M_ARENA_MAX = 1``: threads created afterwards share the main heap. Without it a worker
-  thread gets its own arena, made of 64 MB sub-heaps, which serves blocks larger than a
-  sub-heap with ``mmap`` whatever ``M_MMAP_MAX`` says (82 k faults per call remained).
+- ``M_ARENA_MAX = 1``: no new per-thread arenas. A thread's arena is made of 64 MB
+  sub-heaps, serves blocks larger than a sub-heap with ``mmap`` whatever ``M_MMAP_MAX`` says
+  and unmaps sub-heaps that fall empty (82 k faults per call remained in a worker thread).
+  Arenas that threads created *before* the tuning stay in use and are handed round-robin to
+  new threads, so the full effect is only guaranteed on the main thread (where the inference
+  child process runs the model) or when the tuning precedes other threads' first malloc.
 
 The settings are process-wide and kept for the life of the process: the process holds on to
 its peak heap (about 1 GB for full-size DFCAN at batch 2) instead of returning it between

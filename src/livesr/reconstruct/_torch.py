@@ -49,15 +49,18 @@ class TorchReconstructor:
         ``torch.set_num_threads`` for CPU inference. Process-wide in torch: set it when the
         reconstructor should leave cores to acquisition threads.
     parallel : int
-        CPU only: a call with several stacks is split into `parallel` contiguous parts that
-        run side by side on their own threads, each with ``torch.get_num_threads() //
-        parallel`` intra-op threads (torch releases the GIL inside ops). One single-threaded
-        part per core beat one two-threaded batch by 3-6 % for DFCAN at 256x256 on two cores:
-        the cores never wait for each other at the end of every op. Frames smaller than
-        `MIN_SPLIT_PIXELS` are not split: their ops are so short that the parts' Python
-        dispatch contends for the GIL (4x9x128x128, dfcan-sim: split ran ~10 % slower).
-        torch's thread count is process-wide, so it is lowered for the duration of a split
-        call and then restored.
+        CPU only, opt-in: a call with several stacks of at least `MIN_SPLIT_PIXELS` is split
+        into `parallel` contiguous parts that run side by side on their own threads, each
+        with ``torch.get_num_threads() // parallel`` intra-op threads (torch releases the GIL
+        inside ops). In a process where only torch runs, one single-threaded part per core
+        beat one two-threaded batch by 2-5 % (DFCAN at 256x256, two cores). It is not the
+        default because the helper thread allocates from whatever glibc arena it is handed:
+        if other threads created arenas before `tune_malloc` (ONNX Runtime sessions, thread
+        pools), the helper can get one of those, where every block over 64 MB is a fresh
+        mmap again (measured: 0.1-0.2 M page faults and 25-40 % slower per call next to ONNX
+        Runtime). torch's thread count is process-wide, so it is lowered for the duration
+        of a split call and then restored. Frames smaller than `MIN_SPLIT_PIXELS` are never
+        split: their ops are so short that the parts contend for the GIL.
 
     Notes
     -----
