@@ -68,9 +68,10 @@ class TorchReconstructor:
 
     On the CPU the first instance tunes glibc's allocator for the whole process (see
     `livesr.reconstruct._malloc`): without it every op's output is a fresh, kernel-zeroed
-    mapping and batch 2 of full-size DFCAN ran 2.8x slower than batch 1. Build the
-    reconstructor before starting the thread that calls it, so that thread shares the tuned
-    main heap. ``LIVESR_MALLOC_TUNING=0`` opts out.
+    mapping and batch 2 of full-size DFCAN ran 2.8x slower than batch 1. The effect is
+    certain on the main thread; a thread started later shares the tuned main heap unless
+    glibc hands it an arena that another thread created before the tuning (then blocks over
+    64 MB are still mapped per call). ``LIVESR_MALLOC_TUNING=0`` opts out.
     """
 
     def __init__(
