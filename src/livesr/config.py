@@ -313,3 +313,7 @@ class PipelineConfig(FrozenConfig):
     #: "thread": the inference thread itself; "auto": a process for network models on the CPU
     #: built by name (`StackReconstructor.create`), a thread otherwise (GPU, Wiener, objects).
     inference_mode: Literal["auto", "process", "thread"] = "auto"
+    #: With inference in child processes (Linux, 2+ cores): the children get cores of their
+    #: own (the last ones, as many as their threads) and this process's threads keep to the
+    #: rest for the run, so neither side's threads stall the other's.
+    pin_inference: bool = True

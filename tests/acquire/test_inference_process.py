@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -122,9 +123,61 @@ def test_the_child_runs_below_the_acquisition_priority(core: Any, tmp_path: Path
         {"488": str(weights)}, backend="torch", frame_shape=(64, 64), config=cfg
     )
     nice: list[int] = []
+    worker_nice: set[int] = set()
     with LivePipeline(core, _sequence(2), tmp_path / "run.zarr", reconstructors=recs,
                       config=cfg) as pipe:  # fmt: skip
         nice.append(os.getpriority(os.PRIO_PROCESS, pipe.inference_processes["488"]))
+        pipe.signals.srFrameReady.connect(
+            lambda *_: worker_nice.add(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        )
         pipe.run()
     assert nice == [min(19, base + 5)]
+    # The inference thread only hands stacks to the child: lowered, it would keep it waiting.
+    assert worker_nice == {base}
     assert os.getpriority(os.PRIO_PROCESS, 0) == base
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2,
+    reason="pinning needs Linux and two cores",
+)
+def test_children_and_acquisition_get_separate_cores_for_the_run(
+    core: Any, tmp_path: Path
+) -> None:
+    weights = save_tiny_weights(tmp_path / "tiny.safetensors")
+    before = os.sched_getaffinity(0)
+    cfg = PipelineConfig(inference_mode="process")
+    recs = build_reconstructors(
+        {"488": str(weights)}, backend="torch", frame_shape=(64, 64), config=cfg, threads=1
+    )
+    seen: dict[str, set[int]] = {}
+    with LivePipeline(core, _sequence(2), tmp_path / "run.zarr", reconstructors=recs,
+                      config=cfg) as pipe:  # fmt: skip
+
+        def record(image: np.ndarray, info: dict[str, Any]) -> None:
+            # On the inference thread, a thread of this process started before the run.
+            seen["worker"] = os.sched_getaffinity(threading.get_native_id())
+
+        pipe.signals.srFrameReady.connect(record)
+        seen["child"] = os.sched_getaffinity(pipe.inference_processes["488"])
+        seen["main"] = os.sched_getaffinity(0)
+        pipe.run()
+
+    assert seen["child"] == {max(before)}
+    assert seen["main"] == seen["worker"] == before - {max(before)}
+    assert os.sched_getaffinity(0) == before
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="affinity is Linux's")
+def test_pinning_can_be_switched_off(core: Any, tmp_path: Path) -> None:
+    weights = save_tiny_weights(tmp_path / "tiny.safetensors")
+    before = os.sched_getaffinity(0)
+    cfg = PipelineConfig(inference_mode="process", pin_inference=False)
+    recs = build_reconstructors(
+        {"488": str(weights)}, backend="torch", frame_shape=(64, 64), config=cfg
+    )
+    with LivePipeline(core, _sequence(1), tmp_path / "run.zarr", reconstructors=recs,
+                      config=cfg) as pipe:  # fmt: skip
+        during = os.sched_getaffinity(0), os.sched_getaffinity(pipe.inference_processes["488"])
+        pipe.run()
+    assert during == (before, before)

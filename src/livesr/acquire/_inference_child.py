@@ -4,7 +4,7 @@ Started by `ProcessReconstructor` as ``python -m livesr.acquire._inference_child
 end of a socket pair as file descriptor FD. Messages are pickled tuples over a
 ``multiprocessing.connection.Connection``:
 
-- parent -> child: ``("init", recipe, nice)`` once, then ``("call", stack, raw_frames)`` or
+- parent -> child: ``("init", recipe, nice, cpus)`` once, then ``("call", stack, raw_frames)`` or
   ``("close",)``;
 - child -> parent: ``("ready", pid)`` or ``("error", traceback)`` after init, then
   ``("ok", sr, provenance, compute_ms)`` or ``("error", message)`` per call.
@@ -31,10 +31,12 @@ def serve(conn: Connection) -> int:
     """
     from livesr.reconstruct import StackReconstructor
 
-    _, recipe, nice = conn.recv()
+    _, recipe, nice, cpus = conn.recv()
     try:
+        # Before the backend starts its thread pools, so they inherit cores and priority.
+        if cpus:
+            os.sched_setaffinity(0, cpus)
         if nice and hasattr(os, "nice"):
-            # Before the backend starts its thread pools, so they inherit the priority.
             os.nice(nice)
         rec = StackReconstructor.create(**recipe)
         rec.warmup()

@@ -15,6 +15,7 @@ from livesr._logger import logger
 from livesr.config import PatternConfig, PipelineConfig
 from livesr.io import SRStore
 
+from ._affinity import ThreadAffinity
 from ._assembler import SIMStack, StackAssembler
 from ._events import sim_events
 from ._process import ProcessReconstructor, move_to_processes
@@ -112,6 +113,7 @@ class LivePipeline:
         self._t_last_frame: float | None = None
         self._writer: RawWriter | None = None
         self._worker: InferenceWorker | None = None
+        self._affinity: ThreadAffinity | None = None
         self._entered = False
         self._canceled = False
 
@@ -209,9 +211,10 @@ class LivePipeline:
             compression=self.config.writer.compression,
         )
         # Before the first frame: children import, build and warm up their reconstructors.
-        self._recs = move_to_processes(
-            self._recs, self.config.inference_mode, self.config.inference_nice
-        )
+        self._recs, acquisition_cpus = move_to_processes(
+            self._recs, self.config.inference_mode, self.config.inference_nice,
+            pin=self.config.pin_inference,
+        )  # fmt: skip
         self._writer = RawWriter(self.store, self._on_stack_written, self._on_writer_error)
         self._worker = InferenceWorker(
             self.store, self._recs, self.channels, self.config.max_backlog,
@@ -222,6 +225,8 @@ class LivePipeline:
         self._worker.start()
         core.mda.events.frameReady.connect(self._on_frame)
         core.mda.events.sequenceCanceled.connect(self._on_canceled)
+        if acquisition_cpus is not None:
+            self._affinity = ThreadAffinity(acquisition_cpus)
         self._entered = True
         return self
 
@@ -248,9 +253,13 @@ class LivePipeline:
             time.sleep(0.01)
         self.core.mda.events.frameReady.disconnect(self._on_frame)
         self.core.mda.events.sequenceCanceled.disconnect(self._on_canceled)
-        self._assembler.flush()
-        self._writer.close()
-        self._worker.finish()
+        try:
+            self._assembler.flush()
+            self._writer.close()
+            self._worker.finish()
+        finally:
+            if self._affinity is not None:
+                self._affinity.restore()
         self._finalize(interrupted)
 
     def _finalize(self, interrupted: bool) -> None:

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from livesr._logger import exceptions_logged, logger
 
+from ._affinity import split_cpus
 from ._worker import ChannelReconstructor
 
 __all__ = ["ProcessReconstructor", "move_to_processes"]
@@ -48,6 +49,8 @@ class ProcessReconstructor(ChannelReconstructor):
         and this one stays here as the fallback.
     nice : int
         Nice increment of the child process (Linux).
+    cpus : set of int, optional
+        Cores the child may run on (Linux); None leaves it to the scheduler.
 
     Notes
     -----
@@ -55,7 +58,7 @@ class ProcessReconstructor(ChannelReconstructor):
     While a call waits for the child, that thread holds no GIL.
     """
 
-    def __init__(self, obj: Any, nice: int = 0) -> None:
+    def __init__(self, obj: Any, nice: int = 0, cpus: set[int] | None = None) -> None:
         super().__init__(obj)
         recipe = getattr(obj, "recipe", None)
         if recipe is None:
@@ -66,6 +69,7 @@ class ProcessReconstructor(ChannelReconstructor):
             )
         self._recipe: dict[str, Any] = recipe
         self._nice = nice
+        self._cpus = cpus
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self._pid: int | None = None
@@ -78,6 +82,11 @@ class ProcessReconstructor(ChannelReconstructor):
     def pid(self) -> int | None:
         """The child's process id while it serves calls, else None."""
         return self._pid if self._conn is not None else None
+
+    @property
+    def in_process(self) -> bool:
+        """False while the child serves the calls."""
+        return self._conn is None
 
     @property
     def mode(self) -> str:
@@ -111,7 +120,7 @@ class ProcessReconstructor(ChannelReconstructor):
         finally:
             child_end.close()
         self._conn = Connection(parent_end.detach())
-        self._conn.send(("init", self._recipe, self._nice))
+        self._conn.send(("init", self._recipe, self._nice, self._cpus))
 
     def wait_ready(self, timeout_s: float = STARTUP_TIMEOUT_S) -> bool:
         """Wait until the child has built and warmed its reconstructor.
@@ -188,26 +197,32 @@ class ProcessReconstructor(ChannelReconstructor):
 
 
 def move_to_processes(
-    recs: Mapping[int, ChannelReconstructor], mode: str, nice: int
-) -> dict[int, ChannelReconstructor]:
+    recs: Mapping[int, ChannelReconstructor], mode: str, nice: int, pin: bool
+) -> tuple[dict[int, ChannelReconstructor], set[int] | None]:
     """Give each eligible channel a child process; the others keep their reconstructor.
 
     Eligible under ``mode="auto"``: a network model built by name, on the CPU, on a system
     that can pass a socket to a child (POSIX). ``mode="process"`` asks for every channel with
     a recipe (GPU ones too) and warns about the rest; ``"thread"`` changes nothing. Children
     start in parallel and this waits until all are ready (before the first frame).
+
+    Returns
+    -------
+    recs : dict
+        The channels' reconstructors, `ProcessReconstructor` where moved.
+    acquisition_cpus : set of int or None
+        With `pin` and at least one child running: the cores this process should keep to
+        (the children have the others); None to leave the scheduler alone.
     """
     if mode == "thread":
-        return dict(recs)
+        return dict(recs), None
     out: dict[int, ChannelReconstructor] = dict(recs)
+    eligible = {c: rec for c, rec in recs.items() if _eligible(c, rec, mode)}
+    threads = max((rec.obj.recipe.get("threads") or 0 for rec in eligible.values()), default=0)
+    split = split_cpus(threads or len(os.sched_getaffinity(0)) - 1) if pin else None
     moved: list[ProcessReconstructor] = []
-    for c, rec in recs.items():
-        reason = _ineligible(rec, mode)
-        if reason is not None:
-            if mode == "process":
-                logger.warning("channel %d reconstructs in a thread: %s", c, reason)
-            continue
-        proc = ProcessReconstructor(rec.obj, nice=nice)
+    for c, rec in eligible.items():
+        proc = ProcessReconstructor(rec.obj, nice=nice, cpus=None if split is None else split[1])
         proc.start()
         out[c] = proc
         moved.append(proc)
@@ -216,7 +231,15 @@ def move_to_processes(
         proc.wait_ready(max(1.0, STARTUP_TIMEOUT_S - (time.perf_counter() - t0)))
     if moved:
         logger.info("inference processes ready in %.1f s", time.perf_counter() - t0)
-    return out
+    running = any(not proc.in_process for proc in moved)
+    return out, (split[0] if split is not None and running else None)
+
+
+def _eligible(c: int, rec: ChannelReconstructor, mode: str) -> bool:
+    reason = _ineligible(rec, mode)
+    if reason is not None and mode == "process":
+        logger.warning("channel %d reconstructs in a thread: %s", c, reason)
+    return reason is None
 
 
 def _ineligible(rec: ChannelReconstructor, mode: str) -> str | None:

@@ -41,6 +41,11 @@ class ChannelReconstructor:
             )
 
     @property
+    def in_process(self) -> bool:
+        """Whether calls reconstruct in this process (on the calling thread)."""
+        return True
+
+    @property
     def info(self) -> ReconstructorInfo:
         """The wrapped backend's description."""
         rec = self.obj.reconstructor if self._is_stack else self.obj
@@ -99,7 +104,8 @@ class InferenceWorker:
     emit_sr, emit_skipped : callable
         Signal emitters, called on this thread.
     nice : int
-        Nice increment of the worker thread (and the helper threads its reconstructors start).
+        Nice increment of the worker thread (and the helper threads its reconstructors start)
+        when a channel reconstructs in this process.
     """
 
     def __init__(
@@ -172,7 +178,10 @@ class InferenceWorker:
 
     def _run(self) -> None:
         # Before warmup, so thread pools the backends start here inherit the lower priority.
-        lower_current_thread_priority(self._nice)
+        # Not when every channel runs in a child process (niced itself): then this thread
+        # only hands stacks over, and at a lower priority it would keep the children waiting.
+        if any(rec.in_process for rec in self.reconstructors.values()):
+            lower_current_thread_priority(self._nice)
         for rec in self.reconstructors.values():
             with exceptions_logged("reconstructor warmup"):
                 rec.warmup()
