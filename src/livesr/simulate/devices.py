@@ -54,6 +54,9 @@ __all__ = [
 DEMO_CHANNELS: dict[str, str] = {"488": "microtubules", "561": "ccps"}
 #: Sizes the demo camera offers (square frames).
 DEMO_SIZES = (64, 128, 256, 512)
+#: Longest the demo camera's frame clock lets rendering fall behind before it resets (a real
+#: camera's buffer would be overflowing by then).
+_MAX_LAG_S = 0.5
 
 
 @dataclass
@@ -344,11 +347,16 @@ class SIMCamera(CameraDevice):
             else:
                 buf[:] = self._dark(shape)
             if self._real_time:
+                # A hardware frame clock: a real camera exposes on its own timer and its frames
+                # wait in the buffer while the host is busy. So a frame this thread renders
+                # late (the host was busy) does not shift every later frame; the next ones
+                # follow at once until the schedule is met. Only a backlog of more than
+                # _MAX_LAG_S (rendering itself slower than the frame rate) resets the clock.
                 next_due += self._exposure / 1000.0
                 delay = next_due - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
-                else:
+                elif delay < -_MAX_LAG_S:
                     next_due = time.perf_counter()
             yield {"SIMPattern": str(pattern), "Laser": bus.channels[laser]}
             i += 1
