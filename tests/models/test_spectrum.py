@@ -91,6 +91,18 @@ def test_gradient_is_finite_on_a_blank_image() -> None:
     assert torch.isfinite(x.grad).all()
 
 
+@pytest.mark.parametrize("mode", ["dft", "tiled"])
+def test_training_works_after_live_inference_at_the_same_shape(mode: str) -> None:
+    # Live reconstruction (inference_mode) first fills the process-wide matrix cache; a
+    # training step at the same frame size in the same process must still backpropagate.
+    spectrum = SpectralMagnitude(0.8, mode, 16)  # type: ignore[arg-type]
+    with torch.inference_mode():
+        spectrum(torch.rand(1, 2, 40, 44))
+    x = torch.rand(1, 2, 40, 44, requires_grad=True)
+    spectrum(x).sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
 def test_unknown_mode_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="spectrum mode 'fftw' is unknown"):
         SpectralMagnitude(0.8, "fftw")  # type: ignore[arg-type]

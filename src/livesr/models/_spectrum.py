@@ -145,7 +145,10 @@ def _constant(
     full_key = (*key, like.device, like.dtype)
     tensor = _TENSOR_CACHE.get(full_key)
     if tensor is None:
-        tensor = torch.from_numpy(np.ascontiguousarray(array)).to(like.device, like.dtype)
+        # A normal tensor even when first built under inference_mode (live reconstruction):
+        # an inference tensor in the process-wide cache would break a later training step.
+        with torch.inference_mode(False):
+            tensor = torch.from_numpy(np.ascontiguousarray(array)).to(like.device, like.dtype)
         _TENSOR_CACHE[full_key] = tensor
     return tensor
 
@@ -261,7 +264,8 @@ class SpectralMagnitude(nn.Module):
         half = _magnitude_power(re, im, self.gamma)  # (B, C, nh, nq), rows shifted
         flat_index = _TENSOR_CACHE.get(("gather", nh, nw, x.device))
         if flat_index is None:
-            flat_index = torch.from_numpy(index).to(x.device)
+            with torch.inference_mode(False):  # cached: see _constant
+                flat_index = torch.from_numpy(index).to(x.device)
             _TENSOR_CACHE[("gather", nh, nw, x.device)] = flat_index
         full = torch.index_select(half.flatten(-2), -1, flat_index)
         return full.reshape(full.shape[0], full.shape[1], nh, nw)
