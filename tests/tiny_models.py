@@ -1,8 +1,10 @@
-"""A tiny DFCAN for tests that need a real network, not a good one (imported by tests)."""
+"""A tiny DFCAN for tests that need a real network, not a good one, and inputs for it."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import numpy as np
 
 from livesr.config import ModelConfig
 
@@ -23,3 +25,17 @@ def save_tiny_weights(path: Path, *, seed: int = 0, config: ModelConfig = TINY_D
     torch.manual_seed(seed)
     save_weights(build_model(config), path)
     return path
+
+
+def normalised_stacks(n: int, shape: tuple[int, int], seed: int = 0) -> np.ndarray:
+    """`n` random 9-frame raw stacks of `shape`, min-max normalised: float32 (n, 9, Y, X)."""
+    from livesr.reconstruct import PercentileNormalizer
+
+    rng = np.random.default_rng(seed)
+    raw = rng.poisson(200, size=(n, 9, *shape)).astype(np.uint16) + 100
+    return PercentileNormalizer().normalize_batch(raw)[0]
+
+
+def rel_err(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest absolute difference relative to the largest magnitude of `b`."""
+    return float(np.abs(a - b).max() / np.abs(b).max())

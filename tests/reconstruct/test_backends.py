@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
@@ -12,7 +11,6 @@ from livesr.config import ModelConfig
 from livesr.models import build_model, save_weights
 from livesr.reconstruct import (
     OnnxRuntimeReconstructor,
-    PercentileNormalizer,
     TiledReconstructor,
     TorchReconstructor,
     create_reconstructor,
@@ -20,6 +18,7 @@ from livesr.reconstruct import (
 )
 from livesr.reconstruct._engine_cache import file_sha256
 from livesr.reconstruct._tensorrt import engine_key, tensorrt_onnx
+from tiny_models import normalised_stacks, rel_err
 
 onnx = pytest.importorskip("onnx")
 
@@ -38,27 +37,17 @@ def weights(tmp_path: Path) -> Path:
     return path
 
 
-def _normalised(n: int, shape: tuple[int, int], seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    raw = rng.poisson(200, size=(n, 9, *shape)).astype(np.uint16) + 100
-    return PercentileNormalizer().normalize_batch(raw)[0]
-
-
-def _rel(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.abs(a - b).max() / np.abs(b).max())
-
-
 def test_torch_and_onnxruntime_agree(weights: Path) -> None:
-    x = _normalised(2, (40, 56))
+    x = normalised_stacks(2, (40, 56))
     ref = create_reconstructor(weights, "torch", "cpu")(x)
     static = create_reconstructor(weights, "onnxruntime", "cpu", frame_shape=(40, 56))
     assert isinstance(static, OnnxRuntimeReconstructor)
     assert static.info.fixed_shape == (40, 56)
     assert static.info.weights_sha256 == file_sha256(weights)
-    assert _rel(static(x), ref) < 1e-4
+    assert rel_err(static(x), ref) < 1e-4
     dynamic = create_reconstructor(weights, "onnxruntime", "cpu")
     assert dynamic.info.fixed_shape is None
-    assert _rel(dynamic(x), ref) < 1e-4
+    assert rel_err(dynamic(x), ref) < 1e-4
 
 
 def test_onnx_export_is_cached(weights: Path, tmp_path: Path) -> None:
@@ -78,7 +67,7 @@ def test_onnx_export_is_cached(weights: Path, tmp_path: Path) -> None:
 
 
 def test_static_batch_graph_takes_any_number_of_stacks(weights: Path) -> None:
-    x = _normalised(3, (32, 32), seed=1)
+    x = normalised_stacks(3, (32, 32), seed=1)
     # One core: one session whose graph takes the whole batch of 2.
     rec = create_reconstructor(
         weights, "onnxruntime-cpu", frame_shape=(32, 32), batch_size=2, threads=1
@@ -87,17 +76,17 @@ def test_static_batch_graph_takes_any_number_of_stacks(weights: Path) -> None:
     assert (rec.batch_size, rec.parallel) == (2, 1)
     ref = create_reconstructor(weights, "torch-cpu")(x)
     assert rec(x).shape == (3, 1, 64, 64)
-    assert _rel(rec(x), ref) < 1e-4
+    assert rel_err(rec(x), ref) < 1e-4
 
 
 def test_fixed_shape_backend_is_tiled_for_other_frame_sizes(weights: Path) -> None:
     rec = create_reconstructor(weights, "onnxruntime-cpu", frame_shape=(32, 32))
-    x = _normalised(1, (48, 40), seed=2)
+    x = normalised_stacks(1, (48, 40), seed=2)
     with pytest.raises(ValueError, match="TiledReconstructor"):
         rec(x)
     tiled = TiledReconstructor(rec, overlap=8)
     torch_tiled = TiledReconstructor(create_reconstructor(weights, "torch-cpu"), 32, overlap=8)
-    assert _rel(tiled(x), torch_tiled(x)) < 1e-4
+    assert rel_err(tiled(x), torch_tiled(x)) < 1e-4
 
 
 def test_tensorrt_graph_runs_like_torch(weights: Path) -> None:
@@ -107,11 +96,11 @@ def test_tensorrt_graph_runs_like_torch(weights: Path) -> None:
     path = tensorrt_onnx(loaded, shape, "fp32")
     ops = {node.op_type for node in onnx.load(str(path)).graph.node}
     assert "DFT" not in ops  # TensorRT < 11.2 cannot parse it
-    x = _normalised(1, (32, 48), seed=3)
+    x = normalised_stacks(1, (32, 48), seed=3)
     ort = OnnxRuntimeReconstructor(path, in_frames=9, scale=2)
     assert ort.info.fixed_shape == (32, 48)
     ref = TorchReconstructor(loaded.module)(x)
-    assert _rel(ort(x), ref) < 1e-4
+    assert rel_err(ort(x), ref) < 1e-4
 
 
 def test_tensorrt_fp16_graph_keeps_the_spectrum_in_fp32(weights: Path) -> None:
@@ -143,22 +132,22 @@ def test_tensorrt_fp16_graph_keeps_the_spectrum_in_fp32(weights: Path) -> None:
 
 @pytest.mark.gpu
 def test_torch_cuda_matches_cpu_and_fp16_stays_close(weights: Path) -> None:
-    x = _normalised(2, (64, 64), seed=4)
+    x = normalised_stacks(2, (64, 64), seed=4)
     cpu = create_reconstructor(weights, "torch", "cpu")(x)
     cuda = create_reconstructor(weights, "torch", "cuda")
     assert cuda.info.device.startswith("cuda")
-    assert _rel(cuda(x), cpu) < 1e-3
+    assert rel_err(cuda(x), cpu) < 1e-3
     half = create_reconstructor(weights, "torch", "cuda", precision="fp16")
-    assert _rel(half(x), cpu) < 2e-2
+    assert rel_err(half(x), cpu) < 2e-2
 
 
 @pytest.mark.gpu
 def test_onnxruntime_cuda_matches_torch(weights: Path) -> None:
     pytest.importorskip("onnxruntime")
-    x = _normalised(1, (64, 64), seed=5)
+    x = normalised_stacks(1, (64, 64), seed=5)
     ref = create_reconstructor(weights, "torch", "cpu")(x)
     rec = create_reconstructor(weights, "onnxruntime", "cuda", frame_shape=(64, 64))
-    assert _rel(rec(x), ref) < 1e-3
+    assert rel_err(rec(x), ref) < 1e-3
 
 
 @pytest.mark.gpu
@@ -167,13 +156,13 @@ def test_tensorrt_engine_matches_torch_and_is_cached(
     weights: Path, tmp_path: Path, precision: str, tol: float
 ) -> None:
     pytest.importorskip("tensorrt")
-    x = _normalised(2, (64, 64), seed=6)
+    x = normalised_stacks(2, (64, 64), seed=6)
     ref = create_reconstructor(weights, "torch", "cpu")(x)
     rec = create_reconstructor(
         weights, "tensorrt", frame_shape=(64, 64), batch_size=2, precision=precision
     )
     assert rec.info.backend == "tensorrt"
-    assert _rel(rec(x), ref) < tol
+    assert rel_err(rec(x), ref) < tol
     engines = list((tmp_path / "cache" / "tensorrt").glob("*.engine"))
     assert len(engines) == 1
     stamp = engines[0].stat().st_mtime_ns
@@ -188,6 +177,6 @@ def test_tiling_compiles_the_graph_for_the_tile(weights: Path) -> None:
     )
     assert isinstance(rec, TiledReconstructor)
     assert rec.inner.info.fixed_shape == (48, 48)
-    x = _normalised(1, (80, 72), seed=7)
+    x = normalised_stacks(1, (80, 72), seed=7)
     ref = TiledReconstructor(create_reconstructor(weights, "torch-cpu"), 48, overlap=16)(x)
-    assert _rel(rec(x), ref) < 1e-4
+    assert rel_err(rec(x), ref) < 1e-4

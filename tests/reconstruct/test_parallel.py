@@ -6,14 +6,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import torch
 
 import livesr.reconstruct._torch as torch_backend
 from livesr.reconstruct import (
     OnnxRuntimeReconstructor,
-    PercentileNormalizer,
     TiledReconstructor,
     TorchReconstructor,
     create_reconstructor,
@@ -21,7 +19,7 @@ from livesr.reconstruct import (
 )
 from livesr.reconstruct._engine_cache import cached_onnx
 from livesr.reconstruct._factory import cpu_parts
-from tiny_models import save_tiny_weights
+from tiny_models import normalised_stacks, rel_err, save_tiny_weights
 
 pytest.importorskip("onnxruntime")
 
@@ -29,16 +27,6 @@ pytest.importorskip("onnxruntime")
 @pytest.fixture
 def weights(tmp_path: Path) -> Path:
     return save_tiny_weights(tmp_path / "tiny-dfcan.safetensors")
-
-
-def _normalised(n: int, shape: tuple[int, int], seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    raw = rng.poisson(200, size=(n, 9, *shape)).astype(np.uint16) + 100
-    return PercentileNormalizer().normalize_batch(raw)[0]
-
-
-def _rel(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.abs(a - b).max() / np.abs(b).max())
 
 
 def test_cpu_parts_are_one_per_core_at_most() -> None:
@@ -66,7 +54,7 @@ def test_torch_runs_a_batch_as_parts_on_their_own_threads(
 ) -> None:
     # Small frames so the test is quick; real runs split from 256x256 on.
     monkeypatch.setattr(torch_backend, "MIN_SPLIT_PIXELS", 32 * 40)
-    x = _normalised(5, (32, 40), seed=1)
+    x = normalised_stacks(5, (32, 40), seed=1)
     whole = TorchReconstructor(load_model(weights).module)
     # Opt-in (see TorchReconstructor); create_reconstructor keeps torch batches whole.
     default = create_reconstructor(weights, "torch-cpu", batch_size=2)
@@ -77,23 +65,23 @@ def test_torch_runs_a_batch_as_parts_on_their_own_threads(
     seen = _record_threads(rec, "_forward")
     y = rec(x)
     assert y.shape == (5, 1, 64, 80)
-    assert _rel(y, whole(x)) < 1e-5
+    assert rel_err(y, whole(x)) < 1e-5
     assert len(seen) == 2
     assert len(set(seen)) == 2  # two parts, two threads
     assert torch.get_num_threads() == threads_before  # lowered per part, then restored
     # A single stack is not split, nor are frames below the split size.
     seen.clear()
-    assert _rel(rec(x[:1]), whole(x[:1])) < 1e-5
+    assert rel_err(rec(x[:1]), whole(x[:1])) < 1e-5
     assert seen == [threading.current_thread().name]
     seen.clear()
     small = x[:, :, :16, :16]
-    assert _rel(rec(small), whole(small)) < 1e-5
+    assert rel_err(rec(small), whole(small)) < 1e-5
     assert seen == [threading.current_thread().name]
     rec.close()
 
 
 def test_onnxruntime_runs_a_batch_in_one_session_per_core(weights: Path) -> None:
-    x = _normalised(3, (32, 32), seed=2)
+    x = normalised_stacks(3, (32, 32), seed=2)
     ref = create_reconstructor(weights, "torch-cpu")(x)
     rec = create_reconstructor(
         weights, "onnxruntime-cpu", frame_shape=(32, 32), batch_size=2, threads=2
@@ -107,7 +95,7 @@ def test_onnxruntime_runs_a_batch_in_one_session_per_core(weights: Path) -> None
     seen.clear()
     y = rec(x)  # 3 stacks: parts of 2 and 1
     assert y.shape == (3, 1, 64, 64)
-    assert _rel(y, ref) < 1e-4
+    assert rel_err(y, ref) < 1e-4
     assert len(seen) == 3
     assert len(set(seen)) == 2
     rec.close()
@@ -119,12 +107,12 @@ def test_batch_of_four_on_two_cores_gives_each_session_two(weights: Path) -> Non
     )
     assert isinstance(rec, OnnxRuntimeReconstructor)
     assert (rec.parallel, rec.batch_size) == (2, 2)
-    x = _normalised(4, (32, 32), seed=3)
-    assert _rel(rec(x), create_reconstructor(weights, "torch-cpu")(x)) < 1e-4
+    x = normalised_stacks(4, (32, 32), seed=3)
+    assert rel_err(rec(x), create_reconstructor(weights, "torch-cpu")(x)) < 1e-4
 
 
 def test_tiles_run_in_per_core_parts(weights: Path) -> None:
-    x = _normalised(1, (80, 72), seed=4)
+    x = normalised_stacks(1, (80, 72), seed=4)
     rec = create_reconstructor(
         weights, "onnxruntime-cpu", frame_shape=(80, 72), tile_size=48, tile_overlap=16,
         batch_size=2, threads=2,
@@ -133,7 +121,7 @@ def test_tiles_run_in_per_core_parts(weights: Path) -> None:
     assert isinstance(rec.inner, OnnxRuntimeReconstructor)
     assert rec.inner.parallel == 2
     ref = TiledReconstructor(create_reconstructor(weights, "torch-cpu"), 48, overlap=16)(x)
-    assert _rel(rec(x), ref) < 1e-4
+    assert rel_err(rec(x), ref) < 1e-4
 
 
 def test_parallel_must_be_positive(weights: Path) -> None:
