@@ -181,3 +181,20 @@ def test_pinning_can_be_switched_off(core: Any, tmp_path: Path) -> None:
         during = os.sched_getaffinity(0), os.sched_getaffinity(pipe.inference_processes["488"])
         pipe.run()
     assert during == (before, before)
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2,
+    reason="pinning needs Linux and two cores",
+)
+@pytest.mark.parametrize("threads", [1, None, 64])
+def test_acquisition_always_keeps_a_core(threads: int | None) -> None:
+    from livesr.acquire._affinity import split_cpus
+
+    usable = os.sched_getaffinity(0)
+    split = split_cpus(threads)
+    assert split is not None
+    acquisition, inference = split
+    assert acquisition and inference and not acquisition & inference
+    assert acquisition | inference == usable
+    assert len(inference) == (1 if threads == 1 else len(usable) - 1)

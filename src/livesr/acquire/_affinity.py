@@ -21,18 +21,18 @@ from livesr._logger import logger
 __all__ = ["ThreadAffinity", "split_cpus"]
 
 
-def split_cpus(inference_threads: int) -> tuple[set[int], set[int]] | None:
+def split_cpus(inference_threads: int | None) -> tuple[set[int], set[int]] | None:
     """(acquisition cores, inference cores) for children with `inference_threads` threads.
 
-    None where thread affinity is not available (not Linux) or fewer than two cores are
-    usable: then nothing is pinned.
+    None threads means all usable cores but one. Returns None where thread affinity is not
+    available (not Linux) or fewer than two cores are usable: then nothing is pinned.
     """
     if not sys.platform.startswith("linux"):
         return None
     usable = sorted(os.sched_getaffinity(0))
     if len(usable) < 2:
         return None
-    n = max(1, min(inference_threads, len(usable) - 1))
+    n = max(1, min(inference_threads or len(usable) - 1, len(usable) - 1))
     return set(usable[:-n]), set(usable[-n:])
 
 

@@ -219,7 +219,7 @@ def move_to_processes(
     out: dict[int, ChannelReconstructor] = dict(recs)
     eligible = {c: rec for c, rec in recs.items() if _eligible(c, rec, mode)}
     threads = max((rec.obj.recipe.get("threads") or 0 for rec in eligible.values()), default=0)
-    split = split_cpus(threads or len(os.sched_getaffinity(0)) - 1) if pin else None
+    split = split_cpus(threads or None) if pin else None
     moved: list[ProcessReconstructor] = []
     for c, rec in eligible.items():
         proc = ProcessReconstructor(rec.obj, nice=nice, cpus=None if split is None else split[1])
