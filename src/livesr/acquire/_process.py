@@ -6,7 +6,8 @@ device and the writers hold the GIL in between. Measured on the 2-core demo (dfc
 128 px, ONNX Runtime, one thread): 80 ms per stack idle, 100-160 ms in the same process while
 acquiring at 200 fps, but ~88 ms in another process at the same time. So the pipeline runs a
 CPU network channel's reconstruction in a child process of its own and ships stacks over a
-socket (pickled arrays: ~0.5 MB per 9 x 128 x 128 stack, well under a millisecond).
+socket (pickled arrays: a 9 x 128 x 128 stack there and its SR image back take ~0.6 ms on
+an idle machine).
 
 The parent keeps its own copy of the reconstructor as a fallback: if the child cannot start or
 dies during the run, reconstruction goes on in the inference thread and nothing is lost.
