@@ -17,7 +17,8 @@ from pathlib import Path
 
 import useq
 
-from livesr.acquire import PipelineSummary, open_core, run_live
+from livesr.acquire import open_core
+from livesr.pipeline import PipelineSummary, run_live
 from livesr.preview import with_preview
 
 

@@ -14,9 +14,10 @@ import sys
 
 import useq
 
-from livesr.acquire import LivePipeline, build_reconstructors, default_model, open_core
+from livesr.acquire import open_core
 from livesr.config import PipelineConfig
 from livesr.io import open_store
+from livesr.pipeline import LivePipeline, build_reconstructors, default_model
 
 out = sys.argv[1] if len(sys.argv) > 1 else "two_color_timelapse.zarr"
 

@@ -39,3 +39,12 @@ def normalised_stacks(n: int, shape: tuple[int, int], seed: int = 0) -> np.ndarr
 def rel_err(a: np.ndarray, b: np.ndarray) -> float:
     """Largest absolute difference relative to the largest magnitude of `b`."""
     return float(np.abs(a - b).max() / np.abs(b).max())
+
+
+def file_tensors_sha256(path: Path) -> str:
+    """The tensors hash of a safetensors file, computed from its tensors, not its card."""
+    from safetensors.torch import load_file
+
+    from livesr.models import tensors_sha256
+
+    return tensors_sha256(load_file(str(path)))

@@ -10,9 +10,10 @@ import pytest
 useq = pytest.importorskip("useq")
 pytest.importorskip("pymmcore_plus")
 
-from livesr.acquire import open_core, run_live  # noqa: E402
+from livesr.acquire import open_core  # noqa: E402
 from livesr.distributed import reprocess  # noqa: E402
 from livesr.io import open_store  # noqa: E402
+from livesr.pipeline import run_live  # noqa: E402
 
 
 @pytest.fixture

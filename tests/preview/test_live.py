@@ -16,8 +16,9 @@ torch = pytest.importorskip("torch")
 useq = pytest.importorskip("useq")
 pytest.importorskip("pymmcore_plus")
 
-from livesr.acquire import open_core, run_live  # noqa: E402
+from livesr.acquire import open_core  # noqa: E402
 from livesr.io import open_store  # noqa: E402
+from livesr.pipeline import run_live  # noqa: E402
 from livesr.preview import ensure_app, render_panels, with_preview  # noqa: E402
 from tiny_models import save_tiny_weights  # noqa: E402
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from livesr.models import load_model
 from livesr.reconstruct import (
     BackendUnavailableError,
     EngineKey,
@@ -14,10 +15,9 @@ from livesr.reconstruct import (
     TorchReconstructor,
     available_backends,
     create_reconstructor,
-    load_model,
 )
-from livesr.reconstruct._engine_cache import file_sha256, onnx_cache_path
-from tiny_models import TINY_DFCAN, save_tiny_weights
+from livesr.reconstruct.runtimes._engine_cache import onnx_cache_path
+from tiny_models import TINY_DFCAN, file_tensors_sha256, save_tiny_weights
 
 NO_CUDA = not torch.cuda.is_available()
 
@@ -83,7 +83,7 @@ def test_env_override_wins(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_weights_file_and_config_with_weights_give_provenance(weights: Path) -> None:
     rec = create_reconstructor(weights, "torch")
     assert rec.info.name == "tiny-dfcan"
-    assert rec.info.weights_sha256 == file_sha256(weights)
+    assert rec.info.weights_sha256 == file_tensors_sha256(weights)
     same = create_reconstructor(TINY_DFCAN.model_copy(update={"weights": str(weights)}), "torch")
     x = np.random.default_rng(0).random((1, 9, 32, 32), dtype=np.float32)
     np.testing.assert_array_equal(rec(x), same(x))

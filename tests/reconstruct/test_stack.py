@@ -10,8 +10,7 @@ import torch
 from livesr.config import BackendConfig
 from livesr.models import build_model, save_weights
 from livesr.reconstruct import PercentileNormalizer, StackReconstructor, create_reconstructor
-from livesr.reconstruct._engine_cache import file_sha256
-from tiny_models import TINY_DFCAN, save_tiny_weights
+from tiny_models import TINY_DFCAN, file_tensors_sha256, save_tiny_weights
 
 
 @pytest.fixture
@@ -33,7 +32,7 @@ def test_raw_stack_to_sr_with_provenance(weights: Path) -> None:
     # Denormalised: SR is in the raw stack's count range (sigmoid output in (0, 1)).
     assert raw.min() <= sr.min() and sr.max() <= raw.max()
     assert prov["model"] == "tiny-dfcan"
-    assert prov["weights_sha256"] == file_sha256(weights)
+    assert prov["weights_sha256"] == file_tensors_sha256(weights)
     assert prov["backend"] == "torch"
     assert prov["raw_frames"] == list(range(18, 27))
     assert prov["normalization"]["low"] == raw.min()

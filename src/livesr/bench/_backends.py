@@ -149,7 +149,7 @@ def _bench(
 ) -> list[dict[str, Any]]:
     import torch
 
-    from livesr.reconstruct import load_model
+    from livesr.models import load_model
 
     peak = matmul_peak_flops()
     rows: list[dict[str, Any]] = []

@@ -69,8 +69,9 @@ def bench_pipeline(
     """
     import useq
 
-    from livesr.acquire import LivePipeline, build_reconstructors, open_core, sim_events
+    from livesr.acquire import open_core, sim_events
     from livesr.config import PipelineConfig
+    from livesr.pipeline import LivePipeline, build_reconstructors
 
     backend = backends[0] if backends else "auto"
     rows: list[dict[str, Any]] = []
@@ -163,7 +164,7 @@ def _camera_fps_off(core: Any, events: list[Any]) -> float:
 
 def _standalone_fps(core: Any, recs: dict[str, Any], n_frames: int, n_calls: int = 20) -> float:
     """Stacks/s of the channels' reconstructors on demo stacks, alternating, back to back."""
-    from livesr.acquire import ChannelReconstructor
+    from livesr.pipeline import ChannelReconstructor
 
     stacks: dict[str, Any] = {}
     for channel in recs:

@@ -101,7 +101,8 @@ def _acquire_once(folder: Path, tag: str, viewer: str, timepoints: int, size: in
     """Camera frames per second of one demo acquisition with the given viewer mode."""
     import useq
 
-    from livesr.acquire import open_core, run_live
+    from livesr.acquire import open_core
+    from livesr.pipeline import run_live
     from livesr.preview import with_preview
 
     core = open_core("demo")

@@ -43,8 +43,9 @@ def acquire(
     import useq
     from pydantic import ValidationError
 
-    from livesr.acquire import open_core, parse_model_options, run_live
+    from livesr.acquire import open_core
     from livesr.config import PipelineConfig
+    from livesr.pipeline import parse_model_options, run_live
 
     if out.exists() and not overwrite:
         raise typer.BadParameter(

@@ -72,8 +72,9 @@ def demo(
     """Acquire a two-colour SIM time-lapse on the simulated microscope with live SR."""
     import useq
 
-    from livesr.acquire import open_core, parse_model_options, run_live
+    from livesr.acquire import open_core
     from livesr.config import PipelineConfig, WriterConfig
+    from livesr.pipeline import parse_model_options, run_live
     from livesr.simulate.devices import DEMO_SIZES
 
     names = [c.strip() for c in channels.split(",") if c.strip()]

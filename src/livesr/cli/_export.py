@@ -127,9 +127,9 @@ def export(
     if isinstance(module, DFCAN):
         module.set_spectrum(spectrum.value)  # type: ignore[arg-type]
     if format is _Format.tensorrt:
-        # Build and cache the engine ahead of an experiment (see livesr.reconstruct._tensorrt).
+        # Build and cache the engine ahead of an experiment (runtimes/_tensorrt.py).
         from livesr.reconstruct import BackendUnavailableError
-        from livesr.reconstruct._tensorrt import build_tensorrt_engine
+        from livesr.reconstruct.runtimes._tensorrt import build_tensorrt_engine
 
         try:
             engine = build_tensorrt_engine(module, dims, precision=precision, out=out)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._bundled import WEIGHTS_DIR, bundled_weights, resolve_weights
 from ._card import ModelCard, Normalisation, card_path_for, read_card
+from ._loading import LoadedModel, load_model
 
 if TYPE_CHECKING:
     from ._attention import (
@@ -35,6 +36,7 @@ __all__ = [
     "DFGANDiscriminator",
     "DFGANGenerator",
     "FourierChannelAttention",
+    "LoadedModel",
     "ModelCard",
     "Normalisation",
     "SCUNet",
@@ -47,6 +49,7 @@ __all__ = [
     "card_path_for",
     "convert_keras_h5",
     "legacy_resize_matrix",
+    "load_model",
     "load_weights",
     "read_card",
     "register_model",

@@ -1,26 +1,45 @@
-"""Reconstruction: numpy in, numpy out. Conventional SIM and deep-learning backends."""
+"""Reconstruction: numpy in, numpy out.
 
-from ._bands import RadialOTF
-from ._engine_cache import EngineKey, cache_dir
-from ._estimate import AngleFit, SIMFitWarning, SIMParameters, estimate_parameters
-from ._export import TENSORRT_ONNX_OPS, check_tensorrt_ops, export_onnx, onnx_op_types
-from ._factory import LoadedModel, available_backends, create_reconstructor, load_model
+`create_reconstructor` builds a `Reconstructor` (the protocol every backend follows) for a
+network or for conventional SIM; `StackReconstructor` wraps it with normalisation and
+provenance, and is the one per-stack path the live pipeline and reprocessing share.
+Conventional SIM lives in `livesr.reconstruct.conventional` (numpy only), the deep-learning
+runtimes in `livesr.reconstruct.runtimes`; both are re-exported here.
+"""
+
+from ._factory import available_backends, create_reconstructor
 from ._normalize import NormalizationStats, PercentileNormalizer
-from ._onnxruntime import OnnxRuntimeReconstructor
 from ._protocol import BackendUnavailableError, Reconstructor, ReconstructorInfo
-from ._richardson_lucy import fourier_upsample, richardson_lucy, widefield
 from ._stack import StackReconstructor
-from ._tensorrt import TensorRTReconstructor
 from ._tiling import TiledReconstructor, tiled_apply
-from ._torch import TorchReconstructor
-from ._wiener import WienerReconstructor
+from .conventional import (
+    AngleFit,
+    RadialOTF,
+    SIMFitWarning,
+    SIMParameters,
+    WienerReconstructor,
+    estimate_parameters,
+    fourier_upsample,
+    richardson_lucy,
+    widefield,
+)
+from .runtimes import (
+    TENSORRT_ONNX_OPS,
+    EngineKey,
+    OnnxRuntimeReconstructor,
+    TensorRTReconstructor,
+    TorchReconstructor,
+    cache_dir,
+    check_tensorrt_ops,
+    export_onnx,
+    onnx_op_types,
+)
 
 __all__ = [
     "TENSORRT_ONNX_OPS",
     "AngleFit",
     "BackendUnavailableError",
     "EngineKey",
-    "LoadedModel",
     "NormalizationStats",
     "OnnxRuntimeReconstructor",
     "PercentileNormalizer",
@@ -41,7 +60,6 @@ __all__ = [
     "estimate_parameters",
     "export_onnx",
     "fourier_upsample",
-    "load_model",
     "onnx_op_types",
     "richardson_lucy",
     "tiled_apply",

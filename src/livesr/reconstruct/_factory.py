@@ -8,15 +8,14 @@ overrides the choice for a whole process, e.g. to compare backends without code 
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from livesr._logger import logger
 from livesr.config import ModelConfig
+from livesr.models import LoadedModel, load_model
 
 from ._protocol import BackendUnavailableError, Reconstructor
 from ._tiling import TiledReconstructor
@@ -26,11 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUTO_ORDER",
-    "LoadedModel",
     "available_backends",
     "cpu_parts",
     "create_reconstructor",
-    "load_model",
     "parse_backend",
 ]
 
@@ -43,32 +40,6 @@ AUTO_ORDER: tuple[tuple[str, str], ...] = (
 )
 BACKENDS = ("auto", "torch", "onnxruntime", "tensorrt", "wiener")
 DEVICES = ("auto", "cpu", "cuda", "tensorrt")
-
-
-@dataclass
-class LoadedModel:
-    """A network ready for a backend, with what provenance needs.
-
-    Attributes
-    ----------
-    module : torch.nn.Module
-        In eval mode, on the CPU.
-    name : str
-        Bundled weights name, file stem or architecture.
-    in_frames, scale : int
-    weights_sha256 : str
-        Hash of the weights file, or of the parameters of an untrained model (so exports of
-        different random models never share a cache entry).
-    card : dict
-        The model card (JSON-ready), empty for an untrained model.
-    """
-
-    module: torch.nn.Module
-    name: str
-    in_frames: int
-    scale: int
-    weights_sha256: str
-    card: dict[str, Any] = field(default_factory=dict)
 
 
 def _cuda_reason() -> str | None:
@@ -154,59 +125,6 @@ def _candidates(backend: str, device: str) -> list[tuple[str, str]]:
     return [(backend, "cuda"), (backend, "cpu")]
 
 
-def _module_sha256(module: torch.nn.Module) -> str:
-    digest = hashlib.sha256(type(module).__name__.encode())
-    for name, tensor in sorted(module.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()
-
-
-def load_model(model: ModelConfig | str | Path | torch.nn.Module | LoadedModel) -> LoadedModel:
-    """Resolve `model` to a network on the CPU.
-
-    Parameters
-    ----------
-    model : ModelConfig, str, Path, torch.nn.Module or LoadedModel
-        A `ModelConfig` (with or without ``weights``), a bundled weights name, a
-        ``.safetensors`` path, or a module (which must have ``in_frames`` and ``scale``).
-        A `LoadedModel` is returned unchanged.
-    """
-    if isinstance(model, LoadedModel):
-        return model
-    from livesr.models import build_model, load_weights, resolve_weights
-    from livesr.reconstruct._engine_cache import file_sha256
-
-    if isinstance(model, str | Path):
-        model = ModelConfig(weights=str(model))
-    if isinstance(model, ModelConfig):
-        if model.weights is None:
-            module = build_model(model).eval()
-            return LoadedModel(
-                module, model.architecture, model.in_frames, model.scale, _module_sha256(module)
-            )
-        path = Path(resolve_weights(model.weights))
-        module, card = load_weights(path)
-        card_dict = card.model_dump(mode="json") if hasattr(card, "model_dump") else dict(card)
-        name = str(card_dict.get("name") or path.stem)
-        in_frames = int(card_dict.get("in_frames") or getattr(module, "in_frames"))  # noqa: B009
-        scale = int(card_dict.get("scale") or getattr(module, "scale"))  # noqa: B009
-        return LoadedModel(module.eval(), name, in_frames, scale, file_sha256(path), card_dict)
-    # A bare module (tests, notebooks).
-    frames, factor = getattr(model, "in_frames", None), getattr(model, "scale", None)
-    if frames is None or factor is None:
-        raise ValueError(
-            "a torch module passed as `model` needs `in_frames` and `scale` attributes"
-        )
-    return LoadedModel(
-        model.eval(),
-        type(model).__name__.lower(),
-        int(frames),
-        int(factor),
-        _module_sha256(model),
-    )
-
-
 def create_reconstructor(
     model: ModelConfig | str | Path | torch.nn.Module | LoadedModel,
     backend: str = "auto",
@@ -262,7 +180,7 @@ def create_reconstructor(
         backend, device = env, "auto"
     backend, device = parse_backend(backend, device)
     if backend == "wiener" or (isinstance(model, str) and model == "wiener"):
-        from ._wiener import WienerReconstructor
+        from .conventional._wiener import WienerReconstructor
 
         if "pattern" not in wiener_options or "optics" not in wiener_options:
             raise TypeError(
@@ -352,7 +270,7 @@ def _build(
     threads: int | None,
 ) -> Reconstructor:
     if backend == "torch":
-        from ._torch import TorchReconstructor
+        from .runtimes._torch import TorchReconstructor
 
         return TorchReconstructor(
             loaded.module,
@@ -365,8 +283,8 @@ def _build(
             threads=threads,
         )
     if backend == "onnxruntime":
-        from ._engine_cache import cached_onnx
-        from ._onnxruntime import OnnxRuntimeReconstructor
+        from .runtimes._engine_cache import cached_onnx
+        from .runtimes._onnxruntime import OnnxRuntimeReconstructor
 
         if precision != "fp32":
             raise BackendUnavailableError(
@@ -388,7 +306,7 @@ def _build(
             parallel=parts,
         )
     if backend == "tensorrt":
-        from ._tensorrt import TensorRTReconstructor
+        from .runtimes._tensorrt import TensorRTReconstructor
 
         if frame_shape is None:
             raise BackendUnavailableError(

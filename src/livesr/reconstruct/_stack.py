@@ -25,7 +25,7 @@ from ._protocol import Reconstructor
 if TYPE_CHECKING:
     import torch
 
-    from ._factory import LoadedModel
+    from livesr.models import LoadedModel
 
 __all__ = ["StackReconstructor"]
 
@@ -108,7 +108,9 @@ class StackReconstructor:
         **options
             More `create_reconstructor` keyword arguments.
         """
-        from ._factory import create_reconstructor, load_model
+        from livesr.models import load_model
+
+        from ._factory import create_reconstructor
 
         # Only a model named by value (not an object in memory) can be rebuilt elsewhere.
         recipe: dict[str, Any] | None = None

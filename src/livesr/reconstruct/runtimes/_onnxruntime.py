@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._protocol import BackendUnavailableError, ReconstructorInfo
-from ._torch import check_batch
+from livesr.reconstruct._protocol import BackendUnavailableError, ReconstructorInfo
+
+from ._batch import check_batch
 
 __all__ = ["ORT_PROVIDERS", "OnnxRuntimeReconstructor"]
 

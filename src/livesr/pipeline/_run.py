@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from livesr.config import PipelineConfig
 
-from ._models import build_reconstructors, default_model
 from ._pipeline import LivePipeline
+from ._reconstructors import build_reconstructors, default_model
 from ._signals import PipelineSummary
 
 if TYPE_CHECKING:

@@ -9,16 +9,16 @@ from typing import Any
 import pytest
 import torch
 
-import livesr.reconstruct._torch as torch_backend
+import livesr.reconstruct.runtimes._torch as torch_backend
+from livesr.models import load_model
 from livesr.reconstruct import (
     OnnxRuntimeReconstructor,
     TiledReconstructor,
     TorchReconstructor,
     create_reconstructor,
-    load_model,
 )
-from livesr.reconstruct._engine_cache import cached_onnx
 from livesr.reconstruct._factory import cpu_parts
+from livesr.reconstruct.runtimes._engine_cache import cached_onnx
 from tiny_models import normalised_stacks, rel_err, save_tiny_weights
 
 pytest.importorskip("onnxruntime")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import useq
 
-from livesr.acquire import LivePipeline
 from livesr.io import open_store
+from livesr.pipeline import LivePipeline
 
 
 def _rss_mb() -> float:

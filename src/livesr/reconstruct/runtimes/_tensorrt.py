@@ -18,18 +18,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from livesr._logger import logger
+from livesr.reconstruct._protocol import BackendUnavailableError, ReconstructorInfo
 
+from ._batch import check_batch
 from ._engine_cache import (
     EngineKey,
     atomic_write_bytes,
     file_sha256,
     timing_cache_path,
 )
-from ._protocol import BackendUnavailableError, ReconstructorInfo
-from ._torch import check_batch
 
 if TYPE_CHECKING:
-    from ._factory import LoadedModel
+    from livesr.models import LoadedModel
 
 __all__ = [
     "TensorRTReconstructor",
@@ -368,7 +368,7 @@ def build_tensorrt_engine(
     """
     import shutil
 
-    from ._factory import load_model
+    from livesr.models import load_model
 
     full = tuple(shape) if len(shape) == 4 else (1, *shape)
     if len(full) != 4:

@@ -12,9 +12,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from livesr._logger import logger
+from livesr.acquire._events import ANGLE_KEY, PHASE_KEY, SIM_KEYS
 from livesr.config import PatternConfig
-
-from ._events import ANGLE_KEY, PHASE_KEY, SIM_KEYS
 
 if TYPE_CHECKING:
     import useq

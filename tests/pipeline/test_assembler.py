@@ -5,8 +5,9 @@ import pytest
 
 useq = pytest.importorskip("useq")
 
-from livesr.acquire import StackAssembler, sim_events  # noqa: E402
+from livesr.acquire import sim_events  # noqa: E402
 from livesr.config import PatternConfig  # noqa: E402
+from livesr.pipeline import StackAssembler  # noqa: E402
 
 
 def _frames(

@@ -12,16 +12,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from livesr._logger import logger
+from livesr.acquire._events import sim_events
 from livesr.config import PatternConfig, PipelineConfig
 from livesr.io import SRStore
 
 from ._affinity import ThreadAffinity
 from ._assembler import SIMStack, StackAssembler
-from ._events import sim_events
 from ._process import ProcessReconstructor, move_to_processes
+from ._raw_writer import RawWriter
 from ._signals import PipelineSignals, PipelineSummary
 from ._worker import ChannelReconstructor, InferenceWorker
-from ._writer import RawWriter
 
 if TYPE_CHECKING:
     import useq

@@ -15,9 +15,9 @@ import useq
 
 pytest.importorskip("torch")
 
-from livesr.acquire import LivePipeline, build_reconstructors
 from livesr.config import PipelineConfig
 from livesr.io import open_store
+from livesr.pipeline import LivePipeline, build_reconstructors
 from livesr.reconstruct import StackReconstructor
 from tiny_models import save_tiny_weights
 
@@ -189,7 +189,7 @@ def test_pinning_can_be_switched_off(core: Any, tmp_path: Path) -> None:
 )
 @pytest.mark.parametrize("threads", [1, None, 64])
 def test_acquisition_always_keeps_a_core(threads: int | None) -> None:
-    from livesr.acquire._affinity import split_cpus
+    from livesr.pipeline._affinity import split_cpus
 
     usable = os.sched_getaffinity(0)
     split = split_cpus(threads)

@@ -27,7 +27,7 @@ import numpy as np
 from livesr.config import ModelConfig
 from livesr.models import build_model
 from livesr.reconstruct import TorchReconstructor
-from livesr.reconstruct._malloc import malloc_tuned
+from livesr.reconstruct.runtimes._malloc import malloc_tuned
 
 
 class MallInfo2(ctypes.Structure):

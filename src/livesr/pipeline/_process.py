@@ -34,6 +34,9 @@ from livesr._logger import exceptions_logged, logger
 from ._affinity import split_cpus
 from ._worker import ChannelReconstructor
 
+#: Started with ``python -m`` so user scripts need no ``if __name__ == "__main__"`` guard.
+_CHILD_MODULE = "livesr.pipeline._inference_child"
+
 __all__ = ["ProcessReconstructor", "move_to_processes"]
 
 #: How long a child may take to import, build and warm its reconstructor.
@@ -109,7 +112,12 @@ class ProcessReconstructor(ChannelReconstructor):
         env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "livesr.acquire._inference_child", str(child_end.fileno())],
+                [
+                    sys.executable,
+                    "-m",
+                    "livesr.pipeline._inference_child",
+                    str(child_end.fileno()),
+                ],
                 pass_fds=(child_end.fileno(),),
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from livesr._logger import logger
 
 if TYPE_CHECKING:
-    from ._factory import LoadedModel
+    from livesr.models import LoadedModel
 
 __all__ = [
     "EngineKey",

@@ -8,17 +8,15 @@ import pytest
 import torch
 
 from livesr.config import ModelConfig
-from livesr.models import build_model, save_weights
+from livesr.models import build_model, load_model, save_weights
 from livesr.reconstruct import (
     OnnxRuntimeReconstructor,
     TiledReconstructor,
     TorchReconstructor,
     create_reconstructor,
-    load_model,
 )
-from livesr.reconstruct._engine_cache import file_sha256
-from livesr.reconstruct._tensorrt import engine_key, tensorrt_onnx
-from tiny_models import normalised_stacks, rel_err
+from livesr.reconstruct.runtimes._tensorrt import engine_key, tensorrt_onnx
+from tiny_models import file_tensors_sha256, normalised_stacks, rel_err
 
 onnx = pytest.importorskip("onnx")
 
@@ -43,7 +41,7 @@ def test_torch_and_onnxruntime_agree(weights: Path) -> None:
     static = create_reconstructor(weights, "onnxruntime", "cpu", frame_shape=(40, 56))
     assert isinstance(static, OnnxRuntimeReconstructor)
     assert static.info.fixed_shape == (40, 56)
-    assert static.info.weights_sha256 == file_sha256(weights)
+    assert static.info.weights_sha256 == file_tensors_sha256(weights)
     assert rel_err(static(x), ref) < 1e-4
     dynamic = create_reconstructor(weights, "onnxruntime", "cpu")
     assert dynamic.info.fixed_shape is None

@@ -1,6 +1,6 @@
 """The inference child process: rebuild a `StackReconstructor` from its recipe and serve it.
 
-Started by `ProcessReconstructor` as ``python -m livesr.acquire._inference_child FD`` with one
+Started by `ProcessReconstructor` as ``python -m livesr.pipeline._inference_child FD`` with one
 end of a socket pair as file descriptor FD. Messages are pickled tuples over a
 ``multiprocessing.connection.Connection``:
 

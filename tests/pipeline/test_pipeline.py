@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import useq
 
-from livesr.acquire import LivePipeline, PipelineError, open_core
+from livesr.acquire import open_core
 from livesr.config import PipelineConfig
 from livesr.io import SRStore, open_store
+from livesr.pipeline import LivePipeline, PipelineError
 from livesr.reconstruct import ReconstructorInfo
 
 
@@ -214,7 +215,7 @@ def test_demo_cfg_file_is_the_embedded_demo(tmp_path: Path) -> None:
 
 
 def test_wiener_live_on_the_demo_microscope(core: Any, tmp_path: Path) -> None:
-    from livesr.acquire import run_live
+    from livesr.pipeline import run_live
 
     core.setProperty("Camera", "Size", 128)
     summary = run_live(
@@ -237,8 +238,8 @@ def test_dfcan_weights_live_through_stack_reconstructor(
     pytest.importorskip("torch")
     if backend == "onnxruntime":
         pytest.importorskip("onnxruntime")
-    from livesr.acquire import run_live
     from livesr.models import DFCAN, save_weights
+    from livesr.pipeline import run_live
 
     weights = tmp_path / "tiny.safetensors"
     save_weights(DFCAN(in_frames=9, scale=2, groups=1, blocks=1, width=16), weights)
@@ -265,7 +266,8 @@ def test_store_survives_a_killed_process(tmp_path: Path) -> None:
     out = tmp_path / "run.zarr"
     script = f"""
 import useq
-from livesr.acquire import LivePipeline, open_core
+from livesr.acquire import open_core
+from livesr.pipeline import LivePipeline
 core = open_core("demo")
 core.setProperty("Camera", "Size", 64)
 core.setExposure(20.0)

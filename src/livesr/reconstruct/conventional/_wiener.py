@@ -20,11 +20,11 @@ from numpy.typing import NDArray
 
 from livesr.config import OpticsConfig, PatternConfig
 from livesr.optics import ideal_otf_radial, pattern_k0_per_um
+from livesr.reconstruct._protocol import ReconstructorInfo
 
 from ._bands import RadialOTF, frequency_radius, separation_matrix
 from ._checks import check_stack
 from ._estimate import SIMParameters, estimate_parameters
-from ._protocol import ReconstructorInfo
 
 __all__ = ["WienerReconstructor", "auto_wiener_parameter"]
 

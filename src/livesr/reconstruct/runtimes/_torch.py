@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from livesr.reconstruct._protocol import BackendUnavailableError, ReconstructorInfo
+
+from ._batch import check_batch
 from ._malloc import tune_malloc
-from ._protocol import BackendUnavailableError, ReconstructorInfo
 
 if TYPE_CHECKING:
     import torch
@@ -67,7 +69,7 @@ class TorchReconstructor:
     Not thread-safe: one owner thread (see `Reconstructor`).
 
     On the CPU the first instance tunes glibc's allocator for the whole process (see
-    `livesr.reconstruct._malloc`): without it every op's output is a fresh, kernel-zeroed
+    `livesr.reconstruct.runtimes._malloc`): without it every op's output is a fresh, kernel-zeroed
     mapping and batch 2 of full-size DFCAN ran 2.8x slower than batch 1. The effect is
     certain on the main thread; a thread started later shares the tuned main heap unless
     glibc hands it an arena that another thread created before the tuning (then blocks over
@@ -216,11 +218,3 @@ class TorchReconstructor:
         self._model = self._model.to("cpu")
         if self._torch_device.type == "cuda":
             torch.cuda.empty_cache()
-
-
-def check_batch(stacks: NDArray[Any], in_frames: int) -> None:
-    if stacks.ndim != 4 or stacks.shape[1] != in_frames:
-        raise ValueError(
-            f"expected float32 stacks (N, {in_frames}, Y, X), got shape {stacks.shape}; "
-            "a single stack (F, Y, X) needs a leading batch axis: stack[None]"
-        )

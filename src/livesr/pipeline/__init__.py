@@ -1,0 +1,29 @@
+"""The live run: raw SIM frames in, raw and SR time-lapses on disk, signals out.
+
+`LivePipeline` assembles frames into stacks (`StackAssembler`), writes every raw frame
+(raw writer), runs one reconstructor per channel off the acquisition thread (an inference
+thread or a child process) and writes SR frames to the run store (`livesr.io.SRStore`),
+announcing progress through `PipelineSignals`. `run_live` is the whole run in one call.
+"""
+
+from ._assembler import SIMStack, StackAssembler, stack_key
+from ._pipeline import LivePipeline, PipelineError
+from ._reconstructors import build_reconstructors, default_model, parse_model_options
+from ._run import run_live
+from ._signals import PipelineSignals, PipelineSummary
+from ._worker import ChannelReconstructor
+
+__all__ = [
+    "ChannelReconstructor",
+    "LivePipeline",
+    "PipelineError",
+    "PipelineSignals",
+    "PipelineSummary",
+    "SIMStack",
+    "StackAssembler",
+    "build_reconstructors",
+    "default_model",
+    "parse_model_options",
+    "run_live",
+    "stack_key",
+]
