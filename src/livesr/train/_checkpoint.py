@@ -35,20 +35,40 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict[str, Any]:
     """Read a checkpoint written by `save_checkpoint`.
 
+    Only tensors and plain values (dicts, lists, numbers, strings) are read: a checkpoint is a
+    file a user can be handed, and unpickling arbitrary objects would run code from it.
+
     Raises
     ------
     FileNotFoundError
         If `path` does not exist.
+    ValueError
+        If the file holds anything else (a planted or foreign pickle), or is not a checkpoint.
     """
+    import pickle
+
     import torch
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist; nothing to resume")
-    # weights_only=False: the state holds numpy generator states (plain dicts of ints) and
-    # the config; the file is our own, written by `save_checkpoint`.
-    state: dict[str, Any] = torch.load(path, map_location=device, weights_only=False)
+    try:
+        # weights_only=True: torch's restricted unpickler, which refuses every global that is
+        # not a tensor type; numpy generator states are plain dicts of ints, so they pass.
+        state = torch.load(path, map_location=device, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+        raise ValueError(
+            f"{path} is not a livesr checkpoint of tensors and plain values ({_first_line(exc)}); "
+            "livesr never unpickles objects from a file: delete it or point --resume elsewhere"
+        ) from exc
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} is not a livesr checkpoint (no dict of states)")
     return state
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 class CsvLog:
