@@ -147,8 +147,11 @@ def load_weights(
             f"{path}: the tensors do not match the weights_sha256 of the card (file corrupt or "
             "edited); re-download or re-save the weights"
         )
-    model = build_model(card.to_model_config())
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    # The card decides the network's size: check it against the tensors on the meta device
+    # first, so a small file whose card claims a huge width allocates nothing.
+    with torch.device("meta"):
+        skeleton = build_model(card.to_model_config())
+    expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in tensors.items()}
     if expected != found:
         missing = sorted(set(expected) - set(found))[:5]
@@ -159,5 +162,6 @@ def load_weights(
             f"(in_frames={card.in_frames}, scale={card.scale}, options={card.options}): "
             f"missing {missing}, unexpected {unexpected}, wrong shape {wrong}"
         )
+    model = build_model(card.to_model_config())
     model.load_state_dict(tensors)
     return model.to(device).eval(), card
