@@ -156,6 +156,11 @@ def cached_onnx(
     options = json.dumps(getattr(loaded.module, "options", {}), sort_keys=True, default=str)
     extra = f"{options}|livesr {__version__}|torch {torch.__version__}"
     path = onnx_cache_path(loaded.weights_sha256, shape, precision=precision, extra=extra)
+    if path.exists() and not _intact(path):
+        # A crash, a full disk or a user can damage a cached graph; livesr made it, so it
+        # rebuilds it instead of failing on it forever.
+        logger.warning("cached ONNX graph %s is damaged; exporting it again", path)
+        path.unlink(missing_ok=True)
     if not path.exists():
         example = shape or (1, loaded.in_frames, 64, 64)
         logger.info("exporting %s to ONNX for shape %s -> %s", loaded.name, shape, path)
@@ -166,5 +171,16 @@ def cached_onnx(
             module = copy.deepcopy(module).half()
         tmp = path.with_suffix(f".{os.getpid()}.tmp.onnx")
         export_onnx(module, tmp, example, dynamic=shape is None)
+        _digest_path(path).write_text(file_sha256(tmp))
         os.replace(tmp, path)
     return path
+
+
+def _digest_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _intact(path: Path) -> bool:
+    """Whether a cached file still has the sha256 recorded when it was written."""
+    digest = _digest_path(path)
+    return digest.is_file() and digest.read_text().strip() == file_sha256(path)
