@@ -45,7 +45,8 @@ class FrozenConfig(BaseModel):
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"config file {path} does not exist")
-        data = yaml.safe_load(path.read_text()) or {}
+        with path.open() as stream:  # a named stream: YAML errors then name the file
+            data = yaml.safe_load(stream) or {}
         if not isinstance(data, dict):
             raise ValueError(f"{path}: expected a mapping of settings at the top level")
         return cls.model_validate(data)

@@ -17,10 +17,11 @@ from . import (  # noqa: F401
     _version,
 )
 from ._app import app
+from ._errors import run_cli
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Entry point of the ``livesr`` console script."""
-    app()
+    """Entry point of the ``livesr`` console script (``--debug`` shows tracebacks)."""
+    run_cli(app)

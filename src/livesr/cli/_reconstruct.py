@@ -26,7 +26,10 @@ def _frame_slice(text: Optional[str]) -> slice:
         raise typer.BadParameter(f"--frames {text!r}: use START:STOP, e.g. 0:15") from None
     if len(parts) != 2:
         raise typer.BadParameter(f"--frames {text!r}: use START:STOP, e.g. 0:15")
-    return slice(parts[0], parts[1])
+    start, stop = parts
+    if start is not None and stop is not None and not 0 <= start < stop:
+        raise typer.BadParameter(f"--frames {text!r}: START must be below STOP, e.g. 0:15")
+    return slice(start, stop)
 
 
 def _fail(message: str) -> "typer.Exit":

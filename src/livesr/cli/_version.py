@@ -22,5 +22,14 @@ def _root(
             "--version", callback=_print_version, is_eager=True, help="Print the version."
         ),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help="Show the full traceback of an error (works anywhere on the line)."
+        ),
+    ] = False,
 ) -> None:
     """Live deep-learning super-resolution for structured-illumination microscopy."""
+    # `run_cli` reads --debug wherever it stands, before typer parses the line; declaring it
+    # here documents it in `livesr --help`.
+    del version, debug

@@ -101,10 +101,13 @@ def available_backends() -> dict[str, str | None]:
 
 def parse_backend(backend: str, device: str = "auto") -> tuple[str, str]:
     """Split ``"onnxruntime-cuda"`` style names into (backend, device), with validation."""
+    given = backend
     if "-" in backend:
         backend, device = backend.split("-", 1)
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    choices = [*BACKENDS, *(f"{b}-{d}" for b in ("torch", "onnxruntime") for d in ("cpu", "cuda"))]
+    if backend not in BACKENDS or ("-" in given and device.split(":")[0] not in DEVICES):
+        # Name what the user typed, not the half of it that failed to parse.
+        raise ValueError(f"unknown backend {given!r}; choose one of {', '.join(choices)}")
     if device.split(":")[0] not in DEVICES:
         raise ValueError(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
     return backend, device

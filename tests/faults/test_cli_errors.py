@@ -1,0 +1,81 @@
+"""Promise: bad input to any command ends with one clear line and a non-zero exit.
+
+Each case runs the real ``livesr`` console script in a child process, as a user would. A
+traceback appears only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+
+LIVESR = shutil.which("livesr") or str(Path(sys.executable).with_name("livesr"))
+
+
+def livesr(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LIVESR_DEBUG": "0"}
+    return subprocess.run(
+        [LIVESR, *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+@pytest.fixture
+def raw_tif(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    path = tmp_path / "raw.tif"
+    tifffile.imwrite(path, rng.poisson(200, (9, 32, 32)).astype(np.uint16))
+    return path
+
+
+@pytest.fixture
+def broken_yaml(tmp_path: Path) -> Path:
+    path = tmp_path / "train.yaml"
+    path.write_text("model:\n  architecture: dfcan\n  in_frames: [9\n")
+    return path
+
+
+CASES = {
+    "misspelt model in demo": (
+        ["demo", "--model", "dfcan-simm", "--timepoints", "1"],
+        "dfcan-simm",
+    ),
+    "unknown backend": (["demo", "--backend", "cuda-magic", "--timepoints", "1"], "cuda-magic"),
+    "reversed frame range": (["reconstruct", "{raw}", "--frames", "5:2"], "--frames"),
+    "output in a missing folder": (
+        ["reconstruct", "{raw}", "--method", "wf", "--out", "{tmp}/no/such/dir/out.tif"],
+        "no/such/dir",
+    ),
+    "YAML syntax error": (["train", "--config", "{yaml}"], "train.yaml at line"),
+    "unknown command": (["reconstrct"], "reconstrct"),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_input_gives_one_line_naming_the_problem(
+    case: str, raw_tif: Path, broken_yaml: Path, tmp_path: Path
+) -> None:
+    args, named = CASES[case]
+    fill = {"raw": str(raw_tif), "yaml": str(broken_yaml), "tmp": str(tmp_path)}
+    done = livesr(*(a.format(**fill) for a in args), cwd=tmp_path)
+
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ")
+    assert named in lines[0]
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    done = livesr("reconstruct", str(tmp_path / "missing.tif"), "--debug", cwd=tmp_path)
+    assert done.returncode != 0
+    done = livesr("demo", "--model", "nosuch", "--timepoints", "1", "--debug", cwd=tmp_path)
+    assert done.returncode != 0
+    assert "Traceback" in done.stderr
