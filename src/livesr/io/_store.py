@@ -26,7 +26,6 @@ Threads: a store may be written from several threads as long as each array has o
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -36,6 +35,7 @@ from numpy.typing import NDArray
 
 from ._fast_raw import TensorstoreRaw
 from ._ome import ome_image_attrs
+from ._replace import remove_run_store
 
 if TYPE_CHECKING:
     import zarr
@@ -114,7 +114,8 @@ class SRStore:
         Raises
         ------
         FileExistsError
-            If `path` exists and `overwrite` is False.
+            If `path` exists and `overwrite` is False, or (`NotARunStoreError`) it exists
+            and is not a livesr run store, which is never deleted.
         """
         import zarr
 
@@ -125,7 +126,7 @@ class SRStore:
                     f"output {path} already exists: choose another path, delete it, or pass "
                     "overwrite=True (--overwrite on the command line)"
                 )
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            remove_run_store(path)
         if not channels:
             raise ValueError("a store needs at least one channel")
         if n_patterns < 1 or scale < 1:
