@@ -214,6 +214,13 @@ class StackReconstructor:
         provenance : list of N dicts (see `__call__`)
         """
         stacks = np.asarray(stacks)
+        # A network maps NaN to an all-NaN image without complaint; refuse it up front, as
+        # Wiener SIM does. Integer camera data cannot hold NaN, so only floats pay the check.
+        if np.issubdtype(stacks.dtype, np.floating) and not np.isfinite(stacks).all():
+            raise ValueError(
+                "the raw stack contains NaN or infinite values; fix or mask the input "
+                "(camera frames are integers; check the conversion that made these floats)"
+            )
         in_frames = self.reconstructor.info.in_frames
         n_raw = stacks.shape[1] if stacks.ndim == 4 else in_frames
         if in_frames == 1 and stacks.ndim == 4 and stacks.shape[1] > 1:
