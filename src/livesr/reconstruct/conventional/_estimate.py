@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -538,8 +538,3 @@ def estimate_parameters(
         phases_out[d] = theta
         factors_out[d] = factors
     return SIMParameters(k_out, phases_out, factors_out, px, (ny, nx), tuple(fits))
-
-
-def with_factors(params: SIMParameters, factors: NDArray[np.complex128]) -> SIMParameters:
-    """A copy of `params` with other modulation/phase factors (for experiments and tests)."""
-    return replace(params, factors=np.asarray(factors, dtype=np.complex128))
