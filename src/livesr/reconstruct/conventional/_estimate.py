@@ -282,7 +282,7 @@ def _shift_band(
     band: NDArray[np.complexfloating], k: NDArray[np.float64], pixel_size_um: float
 ) -> NDArray[np.complexfloating]:
     # Band on the 2x grid moved by -k: result(q) = band(q + k), exact for sub-pixel k.
-    spatial = np.fft.ifft2(band) * phase_ramp(band.shape, pixel_size_um / 2.0, k)  # type: ignore[arg-type]
+    spatial = np.fft.ifft2(band) * phase_ramp(band.shape, pixel_size_um / 2.0, k)
     shifted: NDArray[np.complexfloating] = np.fft.fft2(spatial)
     return shifted
 

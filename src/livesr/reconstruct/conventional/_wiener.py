@@ -211,7 +211,7 @@ class WienerReconstructor:
             search=self._search,
             per_frame_phases=self._per_frame_phases,
         )
-        self._cache = self._build(data.shape[-2:], data)  # type: ignore[arg-type]
+        self._cache = self._build(data.shape[-2:], data)
         return self._params
 
     def warmup(self) -> None:
