@@ -85,7 +85,7 @@ def bench_pipeline(
                 seq = useq.MDASequence(
                     channels=["488", "561"], time_plan={"interval": 0, "loops": timepoints}
                 )
-                config = PipelineConfig(inference_mode=mode)  # type: ignore[arg-type]
+                config = PipelineConfig(inference_mode=mode)
                 runs: list[dict[str, float]] = []
                 places: set[str] = set()
                 for r in range(repeats):

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from livesr.config import CameraConfig, OpticsConfig, PatternConfig
+
+if TYPE_CHECKING:
+    from livesr.simulate import NoiseMethod
 
 __all__ = ["bench_simulate"]
 
@@ -41,8 +44,8 @@ def bench_simulate(
     sizes: Sequence[int] | None = None,
     repeats: int | None = None,
     structures: Sequence[str] = ("microtubules",),
-    modes: Sequence[str] = ("linear",),
-    noise: Sequence[str] = ("fast", "poisson"),
+    modes: Sequence[Literal["linear", "nonlinear"]] = ("linear",),
+    noise: Sequence[NoiseMethod] = ("fast", "poisson"),
 ) -> list[dict[str, Any]]:
     """Time the simulator stages.
 
@@ -73,7 +76,7 @@ def bench_simulate(
             pattern = PatternConfig.linear() if mode == "linear" else PatternConfig.nonlinear()
             for size in sizes:
                 models = {
-                    n: SIMForwardModel(pattern, optics, camera, (size, size), noise=n)  # type: ignore[arg-type]
+                    n: SIMForwardModel(pattern, optics, camera, (size, size), noise=n)
                     for n in noise
                 }
                 base = next(iter(models.values()))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -22,7 +22,7 @@ TARGET_MS = 100.0
 def bench_wiener(
     sizes: Sequence[int] | None = None,
     repeats: int | None = None,
-    modes: Sequence[str] = ("linear",),
+    modes: Sequence[Literal["linear", "nonlinear"]] = ("linear",),
     workers: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Time calibration and the cached per-stack Wiener reconstruction.
@@ -60,7 +60,7 @@ def bench_wiener(
                 "microtubules",
                 size=size,
                 level=6,
-                mode=mode,  # type: ignore[arg-type]
+                mode=mode,
                 seed=0,
                 pattern=pattern,
             )

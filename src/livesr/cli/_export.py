@@ -125,7 +125,7 @@ def export(
     from livesr.models import DFCAN
 
     if isinstance(module, DFCAN):
-        module.set_spectrum(spectrum.value)  # type: ignore[arg-type]
+        module.set_spectrum(spectrum.value)
     if format is _Format.tensorrt:
         # Build and cache the engine ahead of an experiment (runtimes/_tensorrt.py).
         from livesr.reconstruct import BackendUnavailableError

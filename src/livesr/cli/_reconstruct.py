@@ -7,12 +7,17 @@ Input: a raw SIM file (TIFF stack, folder of TIFFs, BioSR/DeltaVision MRC).
 import json
 import warnings
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
 import numpy as np
 import typer
 
 from ._app import app
+
+if TYPE_CHECKING:
+    from livesr.config import OpticsConfig, PatternConfig
+    from livesr.io import MeasuredOTF
+    from livesr.reconstruct import RadialOTF, WienerReconstructor
 
 _BUILTIN = ("wiener", "rl", "wf")
 
@@ -75,7 +80,7 @@ def reconstruct(
     angle_offset: Annotated[float, typer.Option(help="Nominal first orientation, deg.")] = 8.0,
     modulation: Annotated[float, typer.Option(help="Nominal modulation depth.")] = 0.8,
     search: Annotated[
-        str,
+        Literal["free", "nominal"],
         typer.Option(
             help="Carrier search: 'free' (annulus; pattern unknown) or 'nominal' (near the "
             "nominal k; rejects fits more than 5 % away)."
@@ -114,16 +119,8 @@ def reconstruct(
     """
     from livesr.config import OpticsConfig, PatternConfig
     from livesr.io import read_otf, read_stack
-    from livesr.reconstruct import (
-        RadialOTF,
-        SIMFitWarning,
-        WienerReconstructor,
-        richardson_lucy,
-        widefield,
-    )
+    from livesr.reconstruct import widefield
 
-    if search not in ("free", "nominal"):
-        raise typer.BadParameter(f"--search {search!r}: use 'free' or 'nominal'")
     if orders not in (1, 2):
         raise typer.BadParameter("--orders must be 1 (linear) or 2 (3-beam / nonlinear)")
     try:
@@ -159,46 +156,17 @@ def reconstruct(
         "optics": optics.model_dump(mode="json"),
         "pattern": pattern.model_dump(mode="json"),
     }
-    sr_pixel = px
     try:
         if method == "wf":
-            result = widefield(stacks, scale=scale or 1)
-            sr_pixel = px / (scale or 1)
+            result, sr_pixel = widefield(stacks, scale=scale or 1), px / (scale or 1)
         elif method == "rl":
             s = scale or 2
-            otf_model = (
-                RadialOTF.from_optics(optics, measured=(measured.radial, measured.dk_per_um))
-                if measured
-                else None
-            )
-            result = np.stack(
-                [
-                    richardson_lucy(w, optics, otf=otf_model, scale=s, iterations=iterations)
-                    for w in widefield(stacks)
-                ]
-            )
+            result = _richardson_lucy(stacks, optics, _radial_otf(optics, measured), s, iterations)
             sr_pixel = px / s
             report.update(iterations=iterations, scale=s)
         elif method == "wiener":
-            otf_model = (
-                RadialOTF.from_optics(optics, measured=(measured.radial, measured.dk_per_um))
-                if measured
-                else None
-            )
-            rec = WienerReconstructor(
-                pattern,
-                optics,
-                otf=otf_model,
-                wiener=wiener,
-                scale=scale,
-                attenuation=attenuation,
-                search=search,  # type: ignore[arg-type]
-            )
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", SIMFitWarning)
-                rec.calibrate(stacks[0])
-            for w in caught:
-                typer.echo(f"warning: {w.message}", err=True)
+            otf_model = _radial_otf(optics, measured)
+            rec = _wiener(stacks, pattern, optics, otf_model, wiener, scale, attenuation, search)
             result = np.concatenate([rec(stack[None].astype(np.float32)) for stack in stacks])
             result = result[:, 0]
             sr_pixel = px / rec.info.scale
@@ -212,9 +180,64 @@ def reconstruct(
     except (OSError, ValueError, ImportError, RuntimeError) as exc:
         raise _fail(f"{input}: {exc}") from None
 
+    target = out or _default_out(input, method)
+    planes = _write_tiff(target, result, sr_pixel)
+    report["output"] = str(target)
+    report["output_pixel_size_um"] = sr_pixel
+    report["output_shape"] = list(planes.shape)
+    if params_out is not None:
+        params_out.write_text(json.dumps(report, indent=2, default=float))
+    typer.echo(f"wrote {target} ({'x'.join(map(str, planes.shape))}, {sr_pixel * 1000:.1f} nm px)")
+    if method == "wiener":
+        _echo_fits(report)
+
+
+def _radial_otf(optics: "OpticsConfig", measured: "MeasuredOTF | None") -> "RadialOTF | None":
+    """The measured OTF as the reconstructors take it; None keeps the ideal OTF of `optics`."""
+    from livesr.reconstruct import RadialOTF
+
+    if not measured:
+        return None
+    return RadialOTF.from_optics(optics, measured=(measured.radial, measured.dk_per_um))
+
+
+def _richardson_lucy(
+    stacks: np.ndarray, optics: "OpticsConfig", otf: "RadialOTF | None", scale: int,
+    iterations: int,
+) -> np.ndarray:  # fmt: skip
+    """Richardson-Lucy deconvolution of each stack's wide-field image, upsampled by `scale`."""
+    from livesr.reconstruct import richardson_lucy, widefield
+
+    return np.stack(
+        [
+            richardson_lucy(w, optics, otf=otf, scale=scale, iterations=iterations)
+            for w in widefield(stacks)
+        ]
+    )
+
+
+def _wiener(
+    stacks: np.ndarray, pattern: "PatternConfig", optics: "OpticsConfig",
+    otf: "RadialOTF | None", wiener: Optional[float], scale: Optional[int],
+    attenuation: float, search: Literal["free", "nominal"],
+) -> "WienerReconstructor":  # fmt: skip
+    """A Wiener reconstructor calibrated on the first stack; fit warnings go to stderr."""
+    from livesr.reconstruct import SIMFitWarning, WienerReconstructor
+
+    rec = WienerReconstructor(pattern, optics, otf=otf, wiener=wiener, scale=scale,
+                              attenuation=attenuation, search=search)  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SIMFitWarning)
+        rec.calibrate(stacks[0])
+    for w in caught:
+        typer.echo(f"warning: {w.message}", err=True)
+    return rec
+
+
+def _write_tiff(target: Path, result: np.ndarray, sr_pixel: float) -> np.ndarray:
+    """Write the float32 planes as an ImageJ TIFF in um; returns what was written."""
     import tifffile
 
-    target = out or _default_out(input, method)
     planes = result.astype(np.float32)
     tifffile.imwrite(
         target,
@@ -223,23 +246,20 @@ def reconstruct(
         resolution=(1.0 / sr_pixel, 1.0 / sr_pixel),
         metadata={"unit": "um", "axes": "TYX" if planes.shape[0] > 1 else "YX"},
     )
-    report["output"] = str(target)
-    report["output_pixel_size_um"] = sr_pixel
-    report["output_shape"] = list(planes.shape)
-    if params_out is not None:
-        params_out.write_text(json.dumps(report, indent=2, default=float))
-    typer.echo(f"wrote {target} ({'x'.join(map(str, planes.shape))}, {sr_pixel * 1000:.1f} nm px)")
-    if method == "wiener":
-        fits = report.get("angles", [])
-        for d, fit in enumerate(fits):
-            f = fit["fit"] or {}
-            typer.echo(
-                f"  angle {d}: |k| {fit['k_magnitude_per_um']:.3f}/um "
-                f"({np.hypot(*fit['k_cycles_per_field']):.2f} cycles/field), "
-                f"{fit['angle_deg']:.1f} deg, m {fit['modulation'][0]:.2f}, "
-                f"{f.get('status', '?')}"
-            )
-        typer.echo(f"  wiener parameter {report['wiener']:.3f}")
+    return planes
+
+
+def _echo_fits(report: dict[str, Any]) -> None:
+    """One line per pattern angle of a Wiener report, and the Wiener parameter."""
+    for d, fit in enumerate(report.get("angles", [])):
+        f = fit["fit"] or {}
+        typer.echo(
+            f"  angle {d}: |k| {fit['k_magnitude_per_um']:.3f}/um "
+            f"({np.hypot(*fit['k_cycles_per_field']):.2f} cycles/field), "
+            f"{fit['angle_deg']:.1f} deg, m {fit['modulation'][0]:.2f}, "
+            f"{f.get('status', '?')}"
+        )
+    typer.echo(f"  wiener parameter {report['wiener']:.3f}")
 
 
 def _trained(method: str, backend: str, stacks: np.ndarray) -> tuple[np.ndarray, Any]:

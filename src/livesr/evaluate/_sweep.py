@@ -23,7 +23,7 @@ from livesr.config import OpticsConfig, PatternConfig
 
 from ._decorrelation import decorrelation_resolution
 from ._frc import frc
-from ._metrics import ms_ssim, nrmse, psnr, ssim
+from ._metrics import Convention, ms_ssim, nrmse, psnr, ssim
 
 __all__ = [
     "BUILTIN_METHODS",
@@ -250,11 +250,15 @@ def evaluate_task(
             "mode": task.mode,
             "method": method,
         }
-        for convention, suffix in (("authors", ""), ("photometric", "_photometric")):
-            row["nrmse" + suffix] = nrmse(image, gt, convention=convention)  # type: ignore[arg-type]
-            row["psnr" + suffix] = psnr(image, gt, convention=convention)  # type: ignore[arg-type]
-            row["ssim" + suffix] = ssim(image, gt, convention=convention)  # type: ignore[arg-type]
-            row["ms_ssim" + suffix] = ms_ssim(image, gt, convention=convention)  # type: ignore[arg-type]
+        conventions: tuple[tuple[Convention, str], ...] = (
+            ("authors", ""),
+            ("photometric", "_photometric"),
+        )
+        for convention, suffix in conventions:
+            row["nrmse" + suffix] = nrmse(image, gt, convention=convention)
+            row["psnr" + suffix] = psnr(image, gt, convention=convention)
+            row["ssim" + suffix] = ssim(image, gt, convention=convention)
+            row["ms_ssim" + suffix] = ms_ssim(image, gt, convention=convention)
         row["resolution_nm"] = decorrelation_resolution(native, 1000.0 * native_px)
         row["gt_resolution_nm"] = gt_resolution
         if with_frc:

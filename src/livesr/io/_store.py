@@ -268,15 +268,6 @@ class SRStore:
         """Record the run's final state (and e.g. its summary) in the attributes."""
         self._update_info(status=status, **extra)
 
-    def channel_index(self, channel: str) -> int:
-        """Index of `channel` on the ``c`` axis."""
-        try:
-            return self.channels.index(channel)
-        except ValueError:
-            raise KeyError(
-                f"channel {channel!r} not in this store; known: {self.channels}"
-            ) from None
-
     @property
     def raw(self) -> zarr.Array:
         """uint16 (T, C, F, Y, X) raw frames."""

@@ -1,4 +1,4 @@
-"""Incoherent 2D OTF and PSF of a circular pupil, ideal or measured.
+"""Incoherent 2D OTF and PSF of a circular pupil.
 
 Frequencies follow numpy's FFT layout (``np.fft.fftfreq``, DC at [0, 0]) unless a function
 says otherwise, in cycles per um.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["frequency_grid", "ideal_otf", "ideal_otf_radial", "measured_otf", "psf_from_otf"]
+__all__ = ["frequency_grid", "ideal_otf", "ideal_otf_radial", "psf_from_otf"]
 
 
 def frequency_grid(shape: tuple[int, int], pixel_size_um: float) -> NDArray[np.float64]:
@@ -56,42 +56,6 @@ def ideal_otf(
     ky, kx = frequency_grid(shape, pixel_size_um)
     cutoff = 2.0 * na / wavelength_um
     return ideal_otf_radial(np.hypot(ky, kx) / cutoff)
-
-
-def measured_otf(
-    radial: NDArray[np.generic],
-    dk_per_um: float,
-    shape: tuple[int, int],
-    pixel_size_um: float,
-) -> NDArray[np.float64]:
-    """Rotationally symmetric OTF on an FFT grid from measured radial samples.
-
-    Parameters
-    ----------
-    radial : ndarray, shape (n,)
-        OTF samples at ``k = i * dk_per_um`` (complex values are taken by magnitude), as in the
-        BioSR/rDL-SIM ``*_OTF2d.mrc`` files.
-    dk_per_um : float
-        Radial sample spacing in cycles per um.
-    shape, pixel_size_um
-        The target grid.
-
-    Returns
-    -------
-    ndarray, float64, shape `shape`
-        OTF normalised to 1 at DC, 0 beyond the last sample.
-    """
-    values = np.abs(np.asarray(radial)).astype(np.float64).ravel()
-    if values.size < 2 or not np.isfinite(values).all() or values[0] <= 0:
-        raise ValueError(
-            "measured OTF needs at least two finite radial samples with a positive DC value"
-        )
-    values = values / values[0]
-    ky, kx = frequency_grid(shape, pixel_size_um)
-    k = np.hypot(ky, kx)
-    radii = np.arange(values.size) * dk_per_um
-    otf: NDArray[np.float64] = np.interp(k, radii, values, right=0.0)
-    return otf
 
 
 def psf_from_otf(otf: NDArray[np.floating]) -> NDArray[np.float64]:

@@ -6,12 +6,7 @@ detection PSF and the camera integrating over its pixels. Since the frame is lin
 angle needs only the bands ``B_dn = camera(h * (S exp(i 2 pi n k_d . r)))``; every phase frame is
 then ``B_0 + sum_n m_n Re(exp(i n phi_p) B_dn)``, a cheap per-pixel sum on the camera grid.
 
-Sampling (why it is alias-free): S is rendered on a fine grid (``oversample`` x the camera) with
-a known Gaussian pre-blur that the Fourier filters divide out again; the modulated density is
-transformed on the fine grid, where the shift by ``n k_d`` is exact for any sub-pixel k, and only
-the detection band ``|q| < kc`` is kept. Pixel integration is the exact box (sinc) filter, and
-the camera image is formed on the camera grid by an inverse FFT. The field is padded by a few
-camera pixels so the periodic FFT does not wrap light across the edges.
+Sampling (fine grid, pre-blur, band pruning, padding) is explained in `._fourier`.
 """
 
 from __future__ import annotations
@@ -20,7 +15,6 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import scipy.fft as sfft
 from numpy.typing import NDArray
 
 from livesr.config import CameraConfig, OpticsConfig, PatternConfig
@@ -28,33 +22,11 @@ from livesr.optics import ideal_otf_radial, pattern_phases, pattern_wavevectors
 
 from ._bands import SIMBands, signal_level
 from ._camera import NoiseMethod, camera_adu
+from ._fourier import BandTransform, smooth_size
 from ._specimen import Specimen
 from ._truth import band_limited_density
 
 __all__ = ["SIMForwardModel"]
-
-_WORKERS = 2
-
-
-def _smooth_size(n: int, factor: int) -> int:
-    """Smallest m >= n with m - n even and factor * m a product of 2, 3 and 5 (fast FFTs)."""
-    m = n
-    while True:
-        v = factor * m
-        for f in (2, 3, 5):
-            while v % f == 0:
-                v //= f
-        if v == 1:
-            return m
-        m += 2
-
-
-def _take_band(a: NDArray[np.complex64], pos: int, neg: int, axis: int) -> NDArray[np.complex64]:
-    """The first `pos` and last `neg` entries of `a` along `axis` (an FFT band), as one copy."""
-    n = a.shape[axis]
-    if axis == 0:
-        return np.concatenate((a[:pos], a[n - neg :]), axis=0)
-    return np.concatenate((a[:, :pos], a[:, n - neg :]), axis=1)
 
 
 class SIMForwardModel:
@@ -172,12 +144,11 @@ class SIMForwardModel:
         # Anti-alias pre-blur: divided out later; amplifies by at most exp(2 pi^2 0.09) = 5.9.
         self.prefilter_um = 0.3 / self.passband_per_um
         radial = otf if otf is not None else (lambda k: ideal_otf_radial(k / self.cutoff_per_um))
-        self._otf = radial
 
         ny, nx = self.shape
         self.padded_shape = (
-            _smooth_size(ny + 2 * pad_px, os_),
-            _smooth_size(nx + 2 * pad_px, os_),
+            smooth_size(ny + 2 * pad_px, os_),
+            smooth_size(nx + 2 * pad_px, os_),
         )
         pyy, pxx = self.padded_shape
         self._pad = ((pyy - ny) // 2, (pxx - nx) // 2)
@@ -188,61 +159,18 @@ class SIMForwardModel:
             p / (2 * os_) - self._pad[0] * p,
             p / (2 * os_) - self._pad[1] * p,
         )
-        self._build_filters()
-
-    # ----------------------------------------------------------------- precomputation
-    def _build_filters(self) -> None:
-        p, os_ = self.pixel_size_um, self.oversample
-        pyy, pxx = self.padded_shape
-        fy, fx = self.fine_shape
-        qy = np.fft.fftfreq(pyy, p)
-        qx = np.fft.fftfreq(pxx, p)
-        # Only the detection band |q| < kc of the fine spectrum is ever used: its row and
-        # column indices on the padded camera grid (ib) and on the fine grid (fb).
-        kc = self.cutoff_per_um
-        self._iby = np.flatnonzero(np.abs(qy) < kc)
-        self._ibx = np.flatnonzero(np.abs(qx) < kc)
-        self._ibx_r = np.flatnonzero((qx >= 0) & (qx < kc))  # rfft half of the columns
-        # Both index sets are two runs, (non-negative, negative) frequencies: kept as counts
-        # so the band moves with slice copies instead of slow fancy indexing.
-        self._band_y = (
-            int(np.count_nonzero(qy[self._iby] >= 0)),
-            int(np.count_nonzero(qy[self._iby] < 0)),
+        self._bands = BandTransform(
+            shape=self.shape,
+            padded_shape=self.padded_shape,
+            oversample=os_,
+            pixel_size_um=p,
+            cutoff_per_um=self.cutoff_per_um,
+            wavevectors=self.wavevectors,
+            n_orders=self.n_orders,
+            prefilter_um=self.prefilter_um,
+            otf=radial,
+            fine_origin_um=self.fine_origin_um,
         )
-        self._band_x = (
-            int(np.count_nonzero(qx[self._ibx] >= 0)),
-            int(np.count_nonzero(qx[self._ibx] < 0)),
-        )
-        shift = (p - p / os_) / 2  # camera centre minus fine centre of pixel [0, 0]
-        sig2 = 2 * math.pi**2 * self.prefilter_um**2
-        qyy, qxx = np.meshgrid(qy, qx, indexing="ij")
-        base = (
-            self._otf(np.hypot(qyy, qxx))
-            * np.sinc(qyy * p)
-            * np.sinc(qxx * p)
-            * np.exp(2j * math.pi * (qyy + qxx) * shift)
-            / os_**2
-        )
-        inside = np.hypot(qyy, qxx) < self.cutoff_per_um
-        base = np.where(inside, base, 0.0)
-        w0 = base * np.exp(sig2 * (qyy**2 + qxx**2))
-        self._w0 = w0[np.ix_(self._iby, self._ibx_r)].astype(np.complex64)
-        band = np.ix_(self._iby, self._ibx)
-        n_a = len(self.wavevectors)
-        w = np.empty((n_a, self.n_orders, self._iby.size, self._ibx.size), np.complex64)
-        for d, (ky, kx) in enumerate(self.wavevectors):
-            for n in range(1, self.n_orders + 1):
-                deblur = np.exp(sig2 * ((qyy - n * ky) ** 2 + (qxx - n * kx) ** 2))
-                w[d, n - 1] = (base * deblur)[band]
-        self._w = w
-        # Fine-grid coordinates relative to the centre of camera pixel [0, 0].
-        oy, ox = self.fine_origin_um
-        self._ry = (oy - p / 2 + np.arange(fy) * self.fine_pixel_um).astype(np.float64)
-        self._rx = (ox - p / 2 + np.arange(fx) * self.fine_pixel_um).astype(np.float64)
-
-    def _crop(self, image: NDArray[np.generic]) -> NDArray[np.generic]:
-        (py, px), (ny, nx) = self._pad, self.shape
-        return image[..., py : py + ny, px : px + nx]
 
     # ----------------------------------------------------------------- per timepoint
     def fine_density(self, specimen: Specimen, t: float = 0.0) -> NDArray[np.float32]:
@@ -274,43 +202,8 @@ class SIMForwardModel:
                     f"density has shape {density.shape}; the model needs its fine grid "
                     f"{self.fine_shape} (use model.fine_density(specimen, t))"
                 )
-        pyy, pxx = self.padded_shape
-        (ay, by), (ax, bx) = self._band_y, self._band_x
-        # Band-pruned 2D FFTs: transform along x, keep the band's columns, then along y.
-        spec = sfft.rfft(density, axis=1, workers=_WORKERS)[:, :ax]
-        spec = _take_band(sfft.fft(spec, axis=0, workers=_WORKERS, overwrite_x=True), ay, by, 0)
-        full = np.zeros((pyy, pxx // 2 + 1), np.complex64)
-        spec *= self._w0
-        full[:ay, :ax] = spec[:ay]
-        full[pyy - by :, :ax] = spec[ay:]
-        b0 = sfft.irfft2(full, s=(pyy, pxx), workers=_WORKERS)
-        n_a = len(self.wavevectors)
-        re = np.empty((n_a, self.n_orders, *self.shape), np.float32)
-        im = np.empty_like(re)
-        mod = np.empty(self.fine_shape, np.complex64)
-        for d, (ky, kx) in enumerate(self.wavevectors):
-            for n in range(1, self.n_orders + 1):
-                # exp(i 2 pi n k.r) shifts the spectrum by n k exactly, for any sub-pixel k.
-                ex = np.exp(2j * math.pi * n * kx * self._rx).astype(np.complex64)
-                ey = np.exp(2j * math.pi * n * ky * self._ry).astype(np.complex64)
-                np.multiply(density, ex, out=mod)
-                # In place: `mod` is refilled for every band anyway.
-                spec_x = sfft.fft(mod, axis=1, workers=_WORKERS, overwrite_x=True)
-                cols = _take_band(spec_x, ax, bx, 1)
-                cols *= ey[:, None]
-                spec_n = sfft.fft(cols, axis=0, workers=_WORKERS, overwrite_x=True)
-                spec_n = _take_band(spec_n, ay, by, 0)
-                spec_n *= self._w[d, n - 1]
-                full_n = np.zeros((pyy, pxx), np.complex64)
-                full_n[:ay, :ax] = spec_n[:ay, :ax]
-                full_n[:ay, pxx - bx :] = spec_n[:ay, ax:]
-                full_n[pyy - by :, :ax] = spec_n[ay:, :ax]
-                full_n[pyy - by :, pxx - bx :] = spec_n[ay:, ax:]
-                band = self._crop(sfft.ifft2(full_n, workers=_WORKERS, overwrite_x=True))
-                re[d, n - 1] = band.real
-                im[d, n - 1] = band.imag
-        b0c = np.ascontiguousarray(self._crop(b0), dtype=np.float32)
-        return SIMBands(b0=b0c, re=re, im=im, signal=signal_level(b0c), t=float(t))
+        b0, re, im = self._bands(density)
+        return SIMBands(b0=b0, re=re, im=im, signal=signal_level(b0), t=float(t))
 
     # ----------------------------------------------------------------- per frame
     def frame_index(self, angle: int, phase: int) -> int:

@@ -10,7 +10,7 @@ replaced every ``refresh_every`` draws, so simulation costs little next to train
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -44,6 +44,7 @@ def simulated_field(
     from livesr.config import PatternConfig
     from livesr.simulate import SIGNAL_LEVELS, simulate_sample
 
+    mode: Literal["linear", "nonlinear"]
     if (in_frames, scale) in ((9, 2), (1, 2)):
         mode = "linear"
     elif (in_frames, scale) in ((25, 3), (1, 3)):
@@ -75,7 +76,7 @@ def simulated_field(
         structure,
         size=config.field_size,
         photons=photons,
-        mode=mode,  # type: ignore[arg-type]
+        mode=mode,
         seed=seed,
         pattern=pattern,
         motion=0.0,

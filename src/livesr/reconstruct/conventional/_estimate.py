@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -282,7 +282,7 @@ def _shift_band(
     band: NDArray[np.complexfloating], k: NDArray[np.float64], pixel_size_um: float
 ) -> NDArray[np.complexfloating]:
     # Band on the 2x grid moved by -k: result(q) = band(q + k), exact for sub-pixel k.
-    spatial = np.fft.ifft2(band) * phase_ramp(band.shape, pixel_size_um / 2.0, k)  # type: ignore[arg-type]
+    spatial = np.fft.ifft2(band) * phase_ramp(band.shape, pixel_size_um / 2.0, k)
     shifted: NDArray[np.complexfloating] = np.fft.fft2(spatial)
     return shifted
 
@@ -538,8 +538,3 @@ def estimate_parameters(
         phases_out[d] = theta
         factors_out[d] = factors
     return SIMParameters(k_out, phases_out, factors_out, px, (ny, nx), tuple(fits))
-
-
-def with_factors(params: SIMParameters, factors: NDArray[np.complex128]) -> SIMParameters:
-    """A copy of `params` with other modulation/phase factors (for experiments and tests)."""
-    return replace(params, factors=np.asarray(factors, dtype=np.complex128))

@@ -117,7 +117,7 @@ def richardson_lucy(
     bg = float(np.percentile(img, 0.5)) if background is None else float(background)
     data = np.clip(fourier_upsample(img - bg, scale).astype(np.float64), 0.0, None)
     otf = otf or RadialOTF.from_optics(optics, channel)
-    h = otf(frequency_radius(data.shape, optics.pixel_size_um / scale))  # type: ignore[arg-type]
+    h = otf(frequency_radius(data.shape, optics.pixel_size_um / scale))
     h_half = h[:, : data.shape[1] // 2 + 1]
 
     def blur(x: NDArray[np.float64]) -> NDArray[np.float64]:

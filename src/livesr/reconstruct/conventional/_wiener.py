@@ -19,7 +19,7 @@ import scipy.fft
 from numpy.typing import NDArray
 
 from livesr.config import OpticsConfig, PatternConfig
-from livesr.optics import ideal_otf_radial, pattern_k0_per_um
+from livesr.optics import ideal_otf_radial
 from livesr.reconstruct._protocol import ReconstructorInfo
 
 from ._bands import RadialOTF, frequency_radius, separation_matrix
@@ -211,7 +211,7 @@ class WienerReconstructor:
             search=self._search,
             per_frame_phases=self._per_frame_phases,
         )
-        self._cache = self._build(data.shape[-2:], data)  # type: ignore[arg-type]
+        self._cache = self._build(data.shape[-2:], data)
         return self._params
 
     def warmup(self) -> None:
@@ -411,8 +411,3 @@ class WienerReconstructor:
         if cache.unit is not None:
             image += np.float32(level) * cache.unit
         return image
-
-
-def nominal_k0(pattern: PatternConfig, optics: OpticsConfig, channel: str | None = None) -> float:
-    """Nominal pattern frequency in cycles per um (re-exported for reports)."""
-    return pattern_k0_per_um(pattern, optics, channel)

@@ -373,7 +373,7 @@ def build_tensorrt_engine(
     full = tuple(shape) if len(shape) == 4 else (1, *shape)
     if len(full) != 4:
         raise ValueError(f"shape must be (F, Y, X) or (N, F, Y, X), got {shape}")
-    path = engine_path(load_model(model), full, precision=precision, device=device)  # type: ignore[arg-type]
+    path = engine_path(load_model(model), full, precision=precision, device=device)
     if out is None:
         return path
     out.parent.mkdir(parents=True, exist_ok=True)
