@@ -37,14 +37,14 @@ models = {ch.config: default_model(ch.config) for ch in sequence.channels}
 reconstructors = build_reconstructors(models, frame_shape=(256, 256), config=config)
 
 
-def on_sr(image, info):  # runs on the inference thread
-    when = "backfilled" if info["backfill"] else f"latency {info['latency_ms']:.0f} ms"
-    print(f"SR t={info['t']} {info['channel']}: {image.shape}, {when}")
+def on_sr(image, info):  # runs on the inference thread; info: livesr.pipeline.SRFrameInfo
+    when = "backfilled" if info.backfill else f"latency {info.latency_ms:.0f} ms"
+    print(f"SR t={info.t} {info.channel}: {image.shape}, {when}")
 
 
 with LivePipeline(core, sequence, out, reconstructors=reconstructors, config=config) as pipe:
     pipe.signals.srFrameReady.connect(on_sr)
-    pipe.signals.stackSkipped.connect(lambda key, why: print(f"skipped {key}: {why}"))
+    pipe.signals.stackSkipped.connect(lambda skip: print(f"skipped {skip.key}: {skip}"))
     core.mda.run(pipe.events)  # the ordinary pymmcore-plus MDA, with SIM events
 
 print(pipe.summary)

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from livesr import CameraConfig, OpticsConfig, PatternConfig, PipelineConfig
+from livesr.config import DFCANOptions, ModelConfig, RCANOptions, SCUNetOptions
 
 
 def test_defaults_are_biosr_like() -> None:
@@ -44,3 +46,32 @@ def test_yaml_round_trip(tmp_path) -> None:
 def test_from_file_names_missing_file(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match=r"nope\.yaml"):
         PipelineConfig.from_file(tmp_path / "nope.yaml")
+
+
+def test_model_options_are_typed_per_architecture(tmp_path) -> None:
+    assert ModelConfig().options == DFCANOptions()
+    rcan = ModelConfig(architecture="rcan")
+    assert isinstance(rcan.options, RCANOptions) and rcan.options.groups == 5
+    assert ModelConfig(architecture="dfgan").options.blocks == 10  # DFGAN's own defaults
+    assert ModelConfig(architecture="scunet", options={"base": 8}).options == SCUNetOptions(
+        depth=3, base=8
+    )
+    config = ModelConfig(architecture="dscan", options={"width": 16})
+    assert ModelConfig.model_validate(yaml.safe_load(config.to_yaml())) == config
+
+
+def test_model_config_errors_name_the_key(tmp_path) -> None:
+    path = tmp_path / "model.yaml"
+    path.write_text("architecture: unet\noptions: {depth: 3, widht: 16}\n")
+    with pytest.raises(ValidationError, match=r"'unet' does not take option\(s\) \['widht'\]"):
+        ModelConfig.from_file(path)
+    with pytest.raises(ValidationError, match="unknown architecture 'dfcam'"):
+        ModelConfig(architecture="dfcam")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"options.depth\n.*less than or equal to 6"):
+        ModelConfig(architecture="unet", options={"depth": 9})
+    with pytest.raises(ValidationError, match="width=8 is too small for reduction=16"):
+        ModelConfig(options={"width": 8})
+    with pytest.raises(ValidationError, match="takes RCANOptions, got DFCANOptions"):
+        ModelConfig(architecture="rcan", options=DFCANOptions())
+    with pytest.raises(ValidationError, match=r"options\.attention\n.*should be .spatial."):
+        ModelConfig(architecture="dscan", options={"attention": "fourier"})

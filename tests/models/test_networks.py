@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+from typing import get_args
+
 import pytest
 import torch
 from torch import nn
 
-from livesr.config import ModelConfig
+from livesr.config import Architecture, ModelConfig
 from livesr.models import (
     DFCAN,
     DFGANDiscriminator,
@@ -62,6 +65,21 @@ def test_every_registered_network_maps_frames_to_sr(name: str) -> None:
     assert y.shape == (2, 1, 39, 54)
     y.mean().backward()
     assert all(p.grad is not None for p in model.parameters())
+
+
+@pytest.mark.parametrize("name", sorted(available_models()))
+def test_options_classes_match_the_networks(name: str) -> None:
+    from livesr.models._registry import _ARCHITECTURES
+
+    assert set(available_models()) == set(get_args(Architecture))
+    config = ModelConfig(architecture=name, in_frames=1 if "disc" in name else 9)
+    cls = _ARCHITECTURES[name][1]
+    taken = set(inspect.signature(cls.__init__).parameters) - {
+        "self", "in_frames", "scale", "in_channels"
+    }  # fmt: skip
+    assert set(config.kwargs()) == taken
+    # Defaults agree: the network reports the options it was built with.
+    assert build_model(config).options == config.kwargs()
 
 
 def test_attention_variants_share_the_trunk() -> None:

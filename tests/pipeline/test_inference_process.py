@@ -17,7 +17,7 @@ pytest.importorskip("torch")
 
 from livesr.config import PipelineConfig
 from livesr.io import open_store
-from livesr.pipeline import LivePipeline, build_reconstructors
+from livesr.pipeline import LivePipeline, SRFrameInfo, build_reconstructors
 from livesr.reconstruct import StackReconstructor
 from tiny_models import save_tiny_weights
 
@@ -66,7 +66,7 @@ def test_a_killed_inference_process_falls_back_and_loses_nothing(
     with LivePipeline(core, _sequence(6), tmp_path / "run.zarr", reconstructors=recs,
                       config=cfg) as pipe:  # fmt: skip
 
-        def kill_child(image: np.ndarray, info: dict[str, Any]) -> None:
+        def kill_child(image: np.ndarray, info: SRFrameInfo) -> None:
             if not killed:  # after the first SR frame, as if the child crashed
                 killed.append(pipe.inference_processes["488"])
                 os.kill(killed[0], signal.SIGKILL)
@@ -154,7 +154,7 @@ def test_children_and_acquisition_get_separate_cores_for_the_run(
     with LivePipeline(core, _sequence(2), tmp_path / "run.zarr", reconstructors=recs,
                       config=cfg) as pipe:  # fmt: skip
 
-        def record(image: np.ndarray, info: dict[str, Any]) -> None:
+        def record(image: np.ndarray, info: SRFrameInfo) -> None:
             # On the inference thread, a thread of this process started before the run.
             seen["worker"] = os.sched_getaffinity(threading.get_native_id())
 

@@ -8,7 +8,7 @@ import pytest
 import useq
 
 from livesr.io import open_store
-from livesr.pipeline import LivePipeline
+from livesr.pipeline import LivePipeline, StackInfo
 
 
 def _rss_mb() -> float:
@@ -28,9 +28,9 @@ def test_thousands_of_frames_without_growth(core: Any, tmp_path: Path, upsample_
     recs = {"488": upsample_mean(), "561": upsample_mean()}
     with LivePipeline(core, sequence, tmp_path / "run.zarr", reconstructors=recs) as pipe:
 
-        def sample(image: np.ndarray, info: dict[str, Any]) -> None:
-            if info["c"] == 0 and info["t"] % 20 == 0:
-                samples.append((info["t"], _rss_mb(), pipe.backlog))
+        def sample(image: np.ndarray, info: StackInfo) -> None:
+            if info.c == 0 and info.t % 20 == 0:
+                samples.append((info.t, _rss_mb(), pipe.backlog))
 
         pipe.signals.stackAssembled.connect(sample)
         pipe.run()

@@ -13,7 +13,7 @@ import useq
 from livesr.acquire import open_core
 from livesr.config import PipelineConfig
 from livesr.io import SRStore, open_store
-from livesr.pipeline import LivePipeline, PipelineError
+from livesr.pipeline import LivePipeline, PipelineError, SRFrameInfo, StackSkipped
 from livesr.reconstruct import ReconstructorInfo
 
 
@@ -32,9 +32,9 @@ def test_every_frame_lands_in_its_stack_slot(
     )
     recs = {"488": upsample_mean(), "561": upsample_mean()}
     sr_threads: set[str] = set()
-    ready: list[dict[str, Any]] = []
+    ready: list[SRFrameInfo] = []
 
-    def on_sr(image: np.ndarray, info: dict[str, Any]) -> None:
+    def on_sr(image: np.ndarray, info: SRFrameInfo) -> None:
         sr_threads.add(threading.current_thread().name)
         ready.append(info)
 
@@ -65,27 +65,27 @@ def test_every_frame_lands_in_its_stack_slot(
     assert store.info["sequence"]["channels"][0]["config"] == "488"
     assert "MainThread" not in sr_threads and "MainThread" not in recs["488"].threads
     assert all(r.closed for r in recs.values())
-    assert {(i["t"], i["channel"]) for i in ready} == {
-        (t, c) for t in range(3) for c in ("488", "561")
-    }
+    assert {(i.t, i.channel) for i in ready} == {(t, c) for t in range(3) for c in ("488", "561")}
+    assert all(i.key == (i.t, i.c, 0, 0) and i.reconstruct_ms > 0 for i in ready)
+    assert all(i.backfill == (i.latency_ms is None) for i in ready)
 
 
 def test_slow_reconstructor_skips_live_and_backfills(
     core: Any, tmp_path: Path, upsample_mean: Any
 ) -> None:
     slow = upsample_mean(delay_s=0.15)
-    skipped: list[tuple[tuple[int, ...], str]] = []
+    skipped: list[StackSkipped] = []
     config = PipelineConfig(max_backlog=1)
     with LivePipeline(
         core, _sequence(6, ("488",)), tmp_path / "run.zarr", reconstructors={"488": slow},
         config=config,
     ) as pipe:  # fmt: skip
-        pipe.signals.stackSkipped.connect(lambda key, reason: skipped.append((key, reason)))
+        pipe.signals.stackSkipped.connect(skipped.append)
         pipe.run()
     store = open_store(tmp_path / "run.zarr")
     s = pipe.summary
     assert s.frames_written == 6 * 9 and store.raw_done().all()
-    assert skipped and all(reason == "backlog" for _, reason in skipped)
+    assert skipped and all(s.reason == "backlog" and s.backfilled for s in skipped)
     assert s.sr_backfilled == len(skipped) == s.stacks_skipped
     assert s.sr_live + s.sr_backfilled == 6
     assert store.sr_done().all() and store.missing_sr() == []
@@ -96,14 +96,15 @@ def test_reconstructor_error_is_reported_and_backfilled(
     core: Any, tmp_path: Path, upsample_mean: Any
 ) -> None:
     flaky = upsample_mean(fail_on={1})
-    skipped: list[tuple[tuple[int, ...], str]] = []
+    skipped: list[StackSkipped] = []
     with LivePipeline(
         core, _sequence(3, ("488",)), tmp_path / "run.zarr", reconstructors={"488": flaky}
     ) as pipe:
-        pipe.signals.stackSkipped.connect(lambda key, reason: skipped.append((key, reason)))
+        pipe.signals.stackSkipped.connect(skipped.append)
         pipe.run()
     assert len(skipped) == 1
-    assert skipped[0][1].startswith("error: RuntimeError: deliberate failure")
+    assert skipped[0].reason == "error" and skipped[0].channel == "488"
+    assert skipped[0].detail.startswith("RuntimeError: deliberate failure")
     s = pipe.summary
     assert s.status == "finished" and s.frames_written == 27
     assert (s.sr_live, s.sr_backfilled, s.sr_failed) == (2, 1, 0)
@@ -150,7 +151,7 @@ def test_cancel_mid_run_leaves_a_readable_store(
         reconstructors={"488": upsample_mean()},
     ) as pipe:  # fmt: skip
         pipe.signals.srFrameReady.connect(
-            lambda img, info: core.mda.cancel() if info["t"] == 2 else None
+            lambda img, info: core.mda.cancel() if info.t == 2 else None
         )
         pipe.run()
     store = open_store(tmp_path / "run.zarr")
@@ -325,14 +326,14 @@ def test_out_of_order_and_dropped_frames_on_a_real_run(
             (ev.index["t"], ev.index["a"] * 3 + ev.index["ph"]), img.copy()
         )
     )
-    skipped: list[tuple[tuple[int, ...], str]] = []
+    skipped: list[StackSkipped] = []
     with LivePipeline(
         core,
         _sequence(3, ("488",)),
         tmp_path / "run.zarr",
         reconstructors={"488": upsample_mean()},
     ) as pipe:
-        pipe.signals.stackSkipped.connect(lambda key, reason: skipped.append((key, reason)))
+        pipe.signals.stackSkipped.connect(skipped.append)
         events = list(pipe.events)
         # t=0: patterns acquired in reverse order; t=1: pattern 4 never arrives (dropped).
         run = events[:9][::-1] + [e for e in events[9:18] if e.index["a"] * 3 + e.index["ph"] != 4]
@@ -342,7 +343,8 @@ def test_out_of_order_and_dropped_frames_on_a_real_run(
         np.testing.assert_array_equal(store.raw[t, 0, pos], img)  # every frame in its slot
     assert store.raw_done()[:, 0].tolist() == [True, False, True]
     assert store.sr_done()[:, 0].tolist() == [True, False, True]
-    assert skipped == [((1, 0, 0, 0), "incomplete: missing frames [4]")]
+    assert skipped == [StackSkipped((1, 0, 0, 0), "488", "incomplete", "missing frames [4]")]
+    assert not skipped[0].backfilled and str(skipped[0]) == "incomplete: missing frames [4]"
     s = pipe.summary
     assert (s.frames_written, s.stacks_assembled, s.stacks_incomplete) == (26, 2, 1)
     assert store.missing_sr() == []  # an incomplete stack is not claimed as reconstructable

@@ -24,15 +24,14 @@ def test_feed_reports_newest_frames_and_rate():
         clock.now = t * 0.25  # 4 SR frames per second
         feed.push_raw(np.full((9, 4, 4), t, np.uint16), channel=0)
         feed.push_sr(
-            np.full((8, 8), t, np.float32),
-            {"t": t, "c": 0, "latency_s": 0.1 + t / 100, "backlog": 2},
+            np.full((8, 8), t, np.float32), channel=0, t=t, latency_ms=100 + 10 * t, backlog=2
         )
     frame = feed.take()
     assert frame is not None
     assert frame.status.t == 9
     assert frame.status.frames == 10
     assert frame.status.backlog == 2
-    assert abs(frame.status.latency_s - 0.19) < 1e-9
+    assert abs(frame.status.latency_ms - 190) < 1e-9
     assert abs(frame.status.sr_fps - 4.0) < 1e-6
     assert frame.sr[0][0, 0] == 9
     assert frame.wf[0].shape == (4, 4) and frame.wf[0][0, 0] == 9  # raw stack averaged
@@ -44,7 +43,7 @@ def test_feed_reports_newest_frames_and_rate():
 
 def test_two_channels_fill_their_own_slots():
     feed = PreviewFeed()
-    feed.push_sr(np.ones((4, 4), np.float32), {"t": 0, "c": 1})
+    feed.push_sr(np.ones((4, 4), np.float32), channel=1, t=0)
     frame = feed.take()
     assert frame.sr[0] is None
     assert frame.sr[1] is not None
@@ -56,7 +55,7 @@ def test_writers_on_other_threads_do_not_block_or_corrupt():
 
     def produce(c: int) -> None:
         for t in range(500):
-            feed.push_sr(image, {"t": t, "c": c})
+            feed.push_sr(image, channel=c, t=t)
 
     threads = [threading.Thread(target=produce, args=(c,)) for c in (0, 1)]
     for th in threads:
@@ -81,7 +80,7 @@ def test_snapshots_are_written_beside_the_store(tmp_path):
     sr = np.zeros((32, 32), np.float32)
     sr[8:24, 8:24] = 1.0
     feed.push_wf(np.ones((16, 16), np.float32))
-    feed.push_sr(sr, {"t": 3, "backlog": 1})
+    feed.push_sr(sr, t=3, backlog=1)
     with writer:
         pass  # stop() writes the final snapshot
     assert (out / "latest.png").is_file()
@@ -94,8 +93,8 @@ def test_snapshots_are_written_beside_the_store(tmp_path):
 
 def test_late_frames_are_counted_but_do_not_replace_newer_ones():
     feed = PreviewFeed()
-    feed.push_sr(np.full((4, 4), 5, np.float32), {"t": 5, "c": 0})
-    feed.push_sr(np.full((4, 4), 2, np.float32), {"t": 2, "c": 0, "backfill": True})
+    feed.push_sr(np.full((4, 4), 5, np.float32), channel=0, t=5)
+    feed.push_sr(np.full((4, 4), 2, np.float32), channel=0, t=2)  # backfilled
     frame = feed.take()
     assert frame.sr[0][0, 0] == 5
     assert frame.status.t == 5
@@ -106,19 +105,19 @@ def test_sr_is_paired_with_the_wide_field_of_its_time_point():
     feed = PreviewFeed()
     for t in range(4):  # wide-field runs ahead of SR
         feed.push_wf(np.full((2, 2), t, np.float32), channel=0, t=t)
-    feed.push_sr(np.ones((4, 4), np.float32), {"t": 1, "c": 0})
+    feed.push_sr(np.ones((4, 4), np.float32), channel=0, t=1)
     assert feed.take().wf[0][0, 0] == 1
 
 
 def test_wide_field_running_ahead_of_sr_does_not_ask_for_a_redraw():
     feed = PreviewFeed()
     feed.push_wf(np.ones((2, 2), np.float32), channel=0, t=0)
-    feed.push_sr(np.ones((4, 4), np.float32), {"t": 0, "c": 0})
+    feed.push_sr(np.ones((4, 4), np.float32), channel=0, t=0)
     drawn = feed.take().image_version
     feed.push_wf(np.ones((2, 2), np.float32), channel=0, t=1)  # SR of t=1 not there yet
     feed.push_skipped()
     frame = feed.take()
     assert frame.image_version == drawn  # same picture: status line only
     assert frame.status.skipped == 1
-    feed.push_sr(np.ones((4, 4), np.float32), {"t": 1, "c": 0})
+    feed.push_sr(np.ones((4, 4), np.float32), channel=0, t=1)
     assert feed.take().image_version > drawn

@@ -46,7 +46,7 @@ def test_offscreen_screenshot_shows_the_sr_image():
     wf = [_blobs((32, 32), 3), _blobs((32, 32), 4)]
     for c in (0, 1):
         feed.push_wf(wf[c], channel=c)
-        feed.push_sr(sr[c], {"t": 7, "c": c, "latency_s": 0.25, "backlog": 1})
+        feed.push_sr(sr[c], channel=c, t=7, latency_ms=250, backlog=1)
     app.processEvents()
     window.refresh()  # the timer may have drawn already
     assert window.redraws > 0
@@ -70,10 +70,10 @@ def test_redraws_only_when_something_changed():
     app = ensure_app()
     feed = PreviewFeed()
     window = PreviewWindow(feed)
-    feed.push_sr(np.ones((8, 8), np.float32), {"t": 0})
+    feed.push_sr(np.ones((8, 8), np.float32), t=0)
     assert window.refresh()
     assert not window.refresh()
-    feed.push_sr(np.ones((8, 8), np.float32), {"t": 1})
+    feed.push_sr(np.ones((8, 8), np.float32), t=1)
     assert window.refresh()
     app.processEvents()
     window.close()

@@ -5,30 +5,33 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ._app import app
+
+if TYPE_CHECKING:
+    from livesr.pipeline import SRFrameInfo, StackSkipped
 
 
 def progress_printer(pipe: Any) -> None:
     """Print one line per SR frame and a notice per skipped stack (pipeline threads)."""
     lock = threading.Lock()
 
-    def on_sr(image: Any, info: dict[str, Any]) -> None:
+    def on_sr(image: Any, info: "SRFrameInfo") -> None:
         with lock:
-            what = "backfill" if info["backfill"] else f"latency {info['latency_ms']:.0f} ms"
+            what = "backfill" if info.backfill else f"latency {info.latency_ms:.0f} ms"
             typer.echo(
-                f"  SR t={info['t']} {info['channel']}: {image.shape[0]}x{image.shape[1]}, "
-                f"{info['reconstruct_ms']:.0f} ms, {what}"
+                f"  SR t={info.t} {info.channel}: {image.shape[0]}x{image.shape[1]}, "
+                f"{info.reconstruct_ms:.0f} ms, {what}"
             )
 
-    def on_skip(key: Any, reason: str) -> None:
+    def on_skip(skip: "StackSkipped") -> None:
         # Backlog skips are routine under load (backfilled, counted in the summary).
-        if reason != "backlog":
+        if skip.reason != "backlog":
             with lock:
-                typer.echo(f"  skipped stack {key}: {reason}")
+                typer.echo(f"  skipped stack {skip.key}: {skip}")
 
     pipe.signals.srFrameReady.connect(on_sr)
     pipe.signals.stackSkipped.connect(on_skip)

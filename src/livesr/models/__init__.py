@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ._dfcan import DFCAN, FCAB, DFGANGenerator
     from ._discriminator import DFGANDiscriminator
     from ._keras import convert_keras_h5
-    from ._registry import available_models, build_model, register_model
+    from ._registry import available_models, build_model
     from ._spectrum import SpectralMagnitude, legacy_resize_matrix
     from ._weights import load_weights, save_weights, tensors_sha256
 
@@ -52,7 +52,6 @@ __all__ = [
     "load_model",
     "load_weights",
     "read_card",
-    "register_model",
     "resolve_weights",
     "save_weights",
     "tensors_sha256",
@@ -72,7 +71,6 @@ _LAZY = {
     "convert_keras_h5": "_keras",
     "available_models": "_registry",
     "build_model": "_registry",
-    "register_model": "_registry",
     "SpectralMagnitude": "_spectrum",
     "legacy_resize_matrix": "_spectrum",
     "load_weights": "_weights",

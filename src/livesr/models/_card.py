@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from livesr.config import ModelConfig
+from livesr.config import Architecture, ModelConfig
 
 __all__ = ["CARD_METADATA_KEY", "ModelCard", "Normalisation", "card_path_for", "read_card"]
 
@@ -50,11 +50,13 @@ class ModelCard(BaseModel):
     name : str
         Short identifier, e.g. ``"dfcan-sim-microtubules"``.
     architecture : str
-        Registry name (``"dfcan"``, ``"dfgan"``, ``"rcan"`` ...; see `available_models`).
+        The network (``"dfcan"``, ``"dfgan"``, ``"rcan"`` ...; see `available_models`).
     in_frames, scale : int
         Input frames F and upsampling factor s.
     options : dict
-        Constructor options of the architecture beyond in_frames/scale (groups, width, ...).
+        Constructor options of the architecture beyond in_frames/scale (groups, width, ...),
+        all of them as the network reports them; `to_model_config` validates them against the
+        architecture's options class (`livesr.config.ARCHITECTURE_OPTIONS`).
     normalisation : Normalisation
         Input/output scaling the network was trained with.
     frame_order : str
@@ -75,7 +77,7 @@ class ModelCard(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
-    architecture: str
+    architecture: Architecture
     in_frames: int = Field(ge=1)
     scale: int = Field(ge=1, le=4)
     options: dict[str, Any] = Field(default_factory=dict)

@@ -1,12 +1,13 @@
-"""Architecture registry: ``ModelConfig`` -> ``nn.Module``.
+"""The architectures: ``ModelConfig`` -> ``nn.Module``.
 
 Every network takes ``(in_frames, scale, **options)``; ``ModelConfig.options`` carries the rest
-(groups, width, spectrum ...), so a config or a model card rebuilds the exact architecture.
+(groups, width, spectrum ...) typed per architecture (`livesr.config.ARCHITECTURE_OPTIONS`), so
+a config or a model card rebuilds the exact architecture. The set is closed: the names are the
+`livesr.config.Architecture` literal.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -18,14 +19,14 @@ from ._baselines import RCAN, SCUNet, UNet
 from ._dfcan import DFCAN, DFGANGenerator
 from ._discriminator import DFGANDiscriminator
 
-__all__ = ["available_models", "build_model", "register_model"]
+__all__ = ["available_models", "build_model"]
 
 ModelBuilder = Callable[..., nn.Module]
 
 
 def _dscan(in_frames: int, scale: int, **options: Any) -> DFCAN:
     net = DFCAN(in_frames, scale, **{"attention": "spatial", **options})
-    net.architecture = "dscan"  # cards name the registry entry that rebuilds it
+    net.architecture = "dscan"  # cards name the entry that rebuilds it
     return net
 
 
@@ -40,7 +41,9 @@ def _discriminator(in_frames: int, scale: int, **options: Any) -> DFGANDiscrimin
     return DFGANDiscriminator(in_frames, **options)
 
 
-_REGISTRY: dict[str, tuple[ModelBuilder, type[nn.Module], str]] = {
+# Keys: the `livesr.config.Architecture` literal (a test checks both, and every options class
+# against its network's constructor).
+_ARCHITECTURES: dict[str, tuple[ModelBuilder, type[nn.Module], str]] = {
     "dfcan": (DFCAN, DFCAN, "DFCAN, 4 groups x 4 FCABs, Fourier channel attention"),
     "dfgan": (DFGANGenerator, DFGANGenerator, "DFGAN generator, 5 groups x 10 FCABs"),
     "dfgan_discriminator": (_discriminator, DFGANDiscriminator, "DFGAN discriminator"),
@@ -52,18 +55,9 @@ _REGISTRY: dict[str, tuple[ModelBuilder, type[nn.Module], str]] = {
 }
 
 
-def register_model(
-    name: str, builder: ModelBuilder, cls: type[nn.Module], description: str = ""
-) -> None:
-    """Add an architecture; ``builder(in_frames, scale, **options)`` must return ``cls``."""
-    if name in _REGISTRY:
-        raise ValueError(f"model {name!r} is already registered")
-    _REGISTRY[name] = (builder, cls, description)
-
-
 def available_models() -> dict[str, str]:
-    """Registered architecture names and one-line descriptions."""
-    return {name: entry[2] for name, entry in _REGISTRY.items()}
+    """Architecture names and one-line descriptions."""
+    return {name: entry[2] for name, entry in _ARCHITECTURES.items()}
 
 
 def build_model(config: ModelConfig) -> nn.Module:
@@ -72,32 +66,13 @@ def build_model(config: ModelConfig) -> nn.Module:
     Parameters
     ----------
     config : ModelConfig
-        ``architecture`` is a registry name; ``options`` are passed to its constructor.
-        ``weights`` is ignored here (see `load_weights`).
+        ``architecture`` names the network; ``options`` (already validated for it) are passed
+        to its constructor. ``weights`` is ignored here (see `load_weights`).
 
     Returns
     -------
     torch.nn.Module
         In training mode, on the CPU, float32.
-
-    Raises
-    ------
-    ValueError
-        Unknown architecture or an option the architecture does not take.
     """
-    try:
-        builder, cls, _ = _REGISTRY[config.architecture]
-    except KeyError:
-        raise ValueError(
-            f"unknown architecture {config.architecture!r}; available: {sorted(_REGISTRY)}"
-        ) from None
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "in_frames", "scale"}
-    if cls is DFGANDiscriminator:
-        accepted.discard("in_channels")  # given as in_frames
-    unknown = set(config.options) - accepted
-    if unknown:
-        raise ValueError(
-            f"{config.architecture!r} does not take option(s) {sorted(unknown)}; "
-            f"it accepts {sorted(accepted)}"
-        )
-    return builder(config.in_frames, config.scale, **config.options)
+    builder = _ARCHITECTURES[config.architecture][0]
+    return builder(config.in_frames, config.scale, **config.kwargs())

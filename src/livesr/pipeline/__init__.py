@@ -3,14 +3,22 @@
 `LivePipeline` assembles frames into stacks (`StackAssembler`), writes every raw frame
 (raw writer), runs one reconstructor per channel off the acquisition thread (an inference
 thread or a child process) and writes SR frames to the run store (`livesr.io.SRStore`),
-announcing progress through `PipelineSignals`. `run_live` is the whole run in one call.
+announcing progress through `PipelineSignals` with typed payloads (`StackInfo`,
+`SRFrameInfo`, `StackSkipped`). `run_live` is the whole run in one call.
 """
 
 from ._assembler import SIMStack, StackAssembler, stack_key
 from ._pipeline import LivePipeline, PipelineError
 from ._reconstructors import build_reconstructors, default_model, parse_model_options
 from ._run import run_live
-from ._signals import PipelineSignals, PipelineSummary
+from ._signals import (
+    PipelineSignals,
+    PipelineSummary,
+    SkipReason,
+    SRFrameInfo,
+    StackInfo,
+    StackSkipped,
+)
 from ._worker import ChannelReconstructor
 
 __all__ = [
@@ -20,7 +28,11 @@ __all__ = [
     "PipelineSignals",
     "PipelineSummary",
     "SIMStack",
+    "SRFrameInfo",
+    "SkipReason",
     "StackAssembler",
+    "StackInfo",
+    "StackSkipped",
     "build_reconstructors",
     "default_model",
     "parse_model_options",

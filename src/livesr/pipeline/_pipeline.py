@@ -20,7 +20,7 @@ from ._affinity import ThreadAffinity
 from ._assembler import SIMStack, StackAssembler
 from ._process import ProcessReconstructor, move_to_processes
 from ._raw_writer import RawWriter
-from ._signals import PipelineSignals, PipelineSummary
+from ._signals import PipelineSignals, PipelineSummary, StackInfo
 from ._worker import ChannelReconstructor, InferenceWorker
 
 if TYPE_CHECKING:
@@ -332,13 +332,11 @@ class LivePipeline:
         self.summary.errors.append(f"stack {stack.key} incomplete: missing {stack.missing}")
         assert self._worker is not None
         # Announced by the worker thread, never here on the acquisition thread.
-        self._worker.announce(stack.key, f"incomplete: missing frames {stack.missing}")
+        self._worker.announce_incomplete(stack.key, stack.missing)
 
     # ------------------------------------------------------------------ other threads
     def _on_stack_written(self, wf: NDArray[np.float32], stack: SIMStack) -> None:
-        c = stack.index.get("c", 0)
-        info = {"key": stack.key, "t": stack.index.get("t", 0), "c": c,
-                "channel": self.channels[c]}  # fmt: skip
+        info = StackInfo(stack.key, self.channels[stack.key[1]])
         self.signals.stackAssembled.emit(wf, info)
 
     def _on_canceled(self, *args: Any) -> None:

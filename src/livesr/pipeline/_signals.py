@@ -1,43 +1,123 @@
-"""Signals of the live pipeline and its end-of-run summary."""
+"""Signals of the live pipeline, their typed payloads, and the end-of-run summary."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 from psygnal import Signal, SignalGroup
 
-__all__ = ["PipelineSignals", "PipelineSummary"]
+__all__ = [
+    "PipelineSignals",
+    "PipelineSummary",
+    "SRFrameInfo",
+    "SkipReason",
+    "StackInfo",
+    "StackSkipped",
+]
+
+#: Why a stack got no live SR: ``"backlog"`` (reconstruction fell behind), ``"error"`` (the
+#: reconstructor raised), ``"incomplete"`` (raw frames missing).
+SkipReason = Literal["backlog", "error", "incomplete"]
 
 
-class PipelineSignals(SignalGroup):
-    """What a `LivePipeline` announces (psygnal; camelCase as in pymmcore-plus).
+@dataclass(frozen=True, slots=True)
+class _Keyed:
+    """A stack's key (t, c, p, z) and channel name; ``t``, ``c``, ``p``, ``z`` read the key."""
 
-    Every signal is emitted from a pipeline thread, never from the acquisition thread, so a
-    slow slot delays the pipeline, not the camera. A GUI should connect with
-    ``thread="main"`` (or Qt queued connections) and keep only the latest image.
+    key: tuple[int, int, int, int]
+    channel: str
 
-    Signals
-    -------
-    stackAssembled(image, info)
-        A raw stack is complete and on disk. `image`: float32 (Y, X) wide-field (mean of the
-        stack); `info`: dict with ``key`` (t, c, p, z), ``t``, ``c``, ``channel``.
-    srFrameReady(image, info)
-        A live SR frame. `image`: float32 (sY, sX) in raw-count units; `info`: dict with
-        ``key``, ``t``, ``c``, ``channel``, ``latency_ms`` (last raw frame -> now),
-        ``reconstruct_ms``, ``backfill`` (False live, True after the run) and ``provenance``.
-    stackSkipped(key, reason)
-        Stack `key` (t, c, p, z) gets no live SR: ``"backlog"`` (reconstruction fell behind;
-        it will be backfilled), ``"error: ..."`` (the reconstructor raised; backfilled), or
-        ``"incomplete: ..."`` (raw frames missing; nothing to reconstruct).
-    pipelineFinished(summary)
-        The run is complete (after backfill): a `PipelineSummary`.
+    @property
+    def t(self) -> int:
+        """Time point index."""
+        return self.key[0]
+
+    @property
+    def c(self) -> int:
+        """Channel index (into the sequence's channels)."""
+        return self.key[1]
+
+    @property
+    def p(self) -> int:
+        """Position index."""
+        return self.key[2]
+
+    @property
+    def z(self) -> int:
+        """Z plane index."""
+        return self.key[3]
+
+
+@dataclass(frozen=True, slots=True)
+class StackInfo(_Keyed):
+    """Payload of ``stackAssembled``: which raw stack is complete and on disk.
+
+    Attributes
+    ----------
+    key : tuple of int
+        (t, c, p, z) of the stack; also readable as ``t``, ``c``, ``p``, ``z``.
+    channel : str
+        Channel name (the sequence's channel config).
     """
 
-    stackAssembled = Signal(object, object)
-    srFrameReady = Signal(object, object)
-    stackSkipped = Signal(object, str)
-    pipelineFinished = Signal(object)
+
+@dataclass(frozen=True, slots=True)
+class SRFrameInfo(_Keyed):
+    """Payload of ``srFrameReady``: where an SR frame comes from and how long it took.
+
+    Attributes
+    ----------
+    key : tuple of int
+        (t, c, p, z) of the raw stack; also readable as ``t``, ``c``, ``p``, ``z``.
+    channel : str
+        Channel name.
+    latency_ms : float or None
+        Last raw frame of the stack acquired -> SR frame ready, in ms; None when backfilled.
+    reconstruct_ms : float
+        Time of the reconstructor call alone, in ms.
+    backfill : bool
+        False for a live frame, True for one reconstructed from disk after the acquisition.
+    provenance : dict
+        What made the frame, as the SR writer stores it: reconstructor name, backend,
+        ``weights_sha256``, device, precision, normalisation, raw frames.
+    """
+
+    latency_ms: float | None
+    reconstruct_ms: float
+    backfill: bool
+    provenance: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StackSkipped(_Keyed):
+    """Payload of ``stackSkipped``: a stack that gets no live SR, and why.
+
+    Attributes
+    ----------
+    key : tuple of int
+        (t, c, p, z) of the stack; also readable as ``t``, ``c``, ``p``, ``z``.
+    channel : str
+        Channel name.
+    reason : {"backlog", "error", "incomplete"}
+        ``"backlog"``: reconstruction fell behind; ``"error"``: the reconstructor raised (both
+        are backfilled from disk after the acquisition); ``"incomplete"``: raw frames are
+        missing, there is nothing to reconstruct.
+    detail : str
+        The exception (``"RuntimeError: ..."``) or the missing frames; empty for a backlog.
+    """
+
+    reason: SkipReason
+    detail: str = ""
+
+    @property
+    def backfilled(self) -> bool:
+        """Whether the stack is reconstructed from disk after the acquisition."""
+        return self.reason != "incomplete"
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}" if self.detail else self.reason
 
 
 @dataclass
@@ -116,3 +196,31 @@ class PipelineSummary:
             )
         lines += [f"error: {e}" for e in self.errors]
         return "\n".join(lines)
+
+
+class PipelineSignals(SignalGroup):
+    """What a `LivePipeline` announces (psygnal; camelCase as in pymmcore-plus).
+
+    Every signal is emitted from a pipeline thread (raw writer or inference), never from the
+    acquisition thread, so a slow slot delays the pipeline, not the camera. A GUI should
+    connect with ``thread="main"`` (or Qt queued connections) and keep only the latest image.
+    The images are not copied for each slot: do not modify them.
+    """
+
+    stackAssembled = Signal(np.ndarray, StackInfo)
+    """Emits ``(image: np.ndarray, info: StackInfo)`` when a raw stack is complete and on disk.
+
+    `image` is the float32 (Y, X) wide-field image (the mean of the stack). Raw writer thread.
+    """
+    srFrameReady = Signal(np.ndarray, SRFrameInfo)
+    """Emits ``(image: np.ndarray, info: SRFrameInfo)`` for every SR frame, live or backfilled.
+
+    `image` is float32 (sY, sX) in raw-count units. Inference thread.
+    """
+    stackSkipped = Signal(StackSkipped)
+    """Emits ``(skip: StackSkipped)`` when a stack gets no live SR (see its ``reason``).
+
+    Inference thread; backlog and error skips are followed by a backfilled ``srFrameReady``.
+    """
+    pipelineFinished = Signal(PipelineSummary)
+    """Emits ``(summary: PipelineSummary)`` once the run is complete, after backfill."""

@@ -17,6 +17,7 @@ from livesr.reconstruct import Reconstructor, ReconstructorInfo
 
 from ._assembler import SIMStack
 from ._priority import lower_current_thread_priority
+from ._signals import SkipReason, SRFrameInfo, StackSkipped
 from ._sr_writer import SRWriter
 
 __all__ = ["ChannelReconstructor", "InferenceWorker"]
@@ -114,8 +115,8 @@ class InferenceWorker:
         reconstructors: Mapping[int, ChannelReconstructor],
         channels: tuple[str, ...],
         max_backlog: int,
-        emit_sr: Callable[[NDArray[np.float32], dict[str, Any]], None],
-        emit_skipped: Callable[[tuple[int, ...], str], None],
+        emit_sr: Callable[[NDArray[np.float32], SRFrameInfo], None],
+        emit_skipped: Callable[[StackSkipped], None],
         nice: int = 0,
     ) -> None:
         self.store = store
@@ -127,7 +128,7 @@ class InferenceWorker:
         self._queue: deque[SIMStack] = deque()
         self._max_backlog = max_backlog
         self._cond = threading.Condition()
-        self._skips: deque[tuple[tuple[int, int] | None, tuple[int, ...], str]] = deque()
+        self._skips: deque[StackSkipped] = deque()
         self._todo: list[tuple[int, int]] = []  # (t, c) to backfill
         self._stop = False
         self.latencies_ms: list[float] = []
@@ -157,17 +158,20 @@ class InferenceWorker:
         with self._cond:
             if len(self._queue) >= self._max_backlog:
                 old = self._queue.popleft()
-                self._skips.append(
-                    ((old.index.get("t", 0), old.index.get("c", 0)), old.key, "backlog")
-                )
+                self._skips.append(self._skipped(old.key, "backlog"))
             self._queue.append(stack)
             self._cond.notify()
 
-    def announce(self, key: tuple[int, ...], reason: str) -> None:
-        """Have the worker emit stackSkipped for a stack it will not reconstruct (no backfill)."""
+    def announce_incomplete(self, key: tuple[int, int, int, int], missing: list[int]) -> None:
+        """Have the worker emit stackSkipped for a stack with frames missing (no backfill)."""
         with self._cond:
-            self._skips.append((None, key, reason))
+            self._skips.append(self._skipped(key, "incomplete", f"missing frames {missing}"))
             self._cond.notify()
+
+    def _skipped(
+        self, key: tuple[int, int, int, int], reason: SkipReason, detail: str = ""
+    ) -> StackSkipped:
+        return StackSkipped(key, self.channels[key[1]], reason, detail)
 
     def finish(self) -> None:
         """Reconstruct what is queued, backfill every skipped stack, stop (blocks)."""
@@ -193,8 +197,8 @@ class InferenceWorker:
                 self._skips.clear()
                 stack = self._queue.popleft() if self._queue else None
                 stop = self._stop and not self._queue
-            for tc, key, reason in skips:
-                self._skip(tc, key, reason)
+            for skip in skips:
+                self._skip(skip)
             if stack is not None:
                 self._live(stack)
             elif stop:
@@ -207,12 +211,12 @@ class InferenceWorker:
             with exceptions_logged("reconstructor close"):
                 rec.close()
 
-    def _skip(self, tc: tuple[int, int] | None, key: tuple[int, ...], reason: str) -> None:
-        if tc is not None:
+    def _skip(self, skip: StackSkipped) -> None:
+        if skip.backfilled:
             self.skipped += 1
-            self._todo.append(tc)
+            self._todo.append((skip.t, skip.c))
         with exceptions_logged("stackSkipped slot"):
-            self._emit_skipped(key, reason)
+            self._emit_skipped(skip)
 
     def _reconstruct(
         self, t: int, c: int, data: NDArray[np.uint16]
@@ -234,7 +238,7 @@ class InferenceWorker:
             sr, prov, ms = self._reconstruct(t, c, stack.data)
         except Exception as exc:
             logger.exception("live reconstruction of stack %s failed", stack.key)
-            self._skip((t, c), stack.key, f"error: {type(exc).__name__}: {exc}")
+            self._skip(self._skipped(stack.key, "error", f"{type(exc).__name__}: {exc}"))
             return
         now = time.perf_counter()
         latency = (now - stack.t_last) * 1e3
@@ -242,29 +246,21 @@ class InferenceWorker:
         self.sr_live += 1
         self.first_sr = self.first_sr or now
         self.last_sr = now
-        self._announce_sr(sr, stack.key, t, c, latency, ms, prov)
+        self._announce_sr(sr, stack.key, latency, ms, prov)
 
     def _announce_sr(
         self,
         sr: NDArray[np.float32],
-        key: tuple[int, ...],
-        t: int,
-        c: int,
+        key: tuple[int, int, int, int],
         latency_ms: float | None,
         reconstruct_ms: float,
         provenance: dict[str, Any],
     ) -> None:
         """Emit srFrameReady with its documented payload (None latency means backfill)."""
-        info = {
-            "key": key,
-            "t": t,
-            "c": c,
-            "channel": self.channels[c],
-            "latency_ms": latency_ms,
-            "reconstruct_ms": reconstruct_ms,
-            "backfill": latency_ms is None,
-            "provenance": provenance,
-        }
+        info = SRFrameInfo(
+            key, self.channels[key[1]], latency_ms=latency_ms, reconstruct_ms=reconstruct_ms,
+            backfill=latency_ms is None, provenance=provenance,
+        )  # fmt: skip
         with exceptions_logged("srFrameReady slot"):
             self._emit_sr(sr, info)
 
@@ -287,7 +283,7 @@ class InferenceWorker:
                 self.errors.append(f"backfill of t={t} c={c} failed: {exc}")
                 continue
             self.sr_backfilled += 1
-            self._announce_sr(sr, (t, c, 0, 0), t, c, None, ms, prov)
+            self._announce_sr(sr, (t, c, 0, 0), None, ms, prov)
         if no_raw:
             self.sr_failed += len(no_raw)
             self.errors.append(f"no backfill for {len(no_raw)} stacks without raw data on disk")

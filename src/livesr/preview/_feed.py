@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace as _replace
 from typing import Any
@@ -36,8 +36,8 @@ class LiveStatus:
         Time point of the newest SR frame (None before the first one).
     sr_fps : float
         SR frames per second over the last few seconds.
-    latency_s : float or None
-        Last raw frame acquired -> SR frame ready, for the newest SR frame.
+    latency_ms : float or None
+        Last raw frame acquired -> SR frame ready, for the newest live SR frame, in ms.
     backlog : int
         Stacks waiting for reconstruction when the newest SR frame was made.
     skipped : int
@@ -50,7 +50,7 @@ class LiveStatus:
 
     t: int | None = None
     sr_fps: float = 0.0
-    latency_s: float | None = None
+    latency_ms: float | None = None
     backlog: int = 0
     skipped: int = 0
     frames: int = 0
@@ -59,7 +59,7 @@ class LiveStatus:
     def text(self) -> str:
         """One line for the window or a log: ``t 12 | SR 4.1 fps | latency 0.21 s | ...``."""
         t = "-" if self.t is None else str(self.t)
-        latency = "-" if self.latency_s is None else f"{self.latency_s:.2f} s"
+        latency = "-" if self.latency_ms is None else f"{self.latency_ms / 1e3:.2f} s"
         state = " | finished" if self.finished else ""
         return (
             f"t {t} | SR {self.sr_fps:.1f} fps | latency {latency} | "
@@ -71,7 +71,7 @@ class LiveStatus:
         return {
             "t": self.t,
             "sr_fps": round(self.sr_fps, 3),
-            "latency_s": None if self.latency_s is None else round(self.latency_s, 4),
+            "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
             "backlog": self.backlog,
             "skipped": self.skipped,
             "frames": self.frames,
@@ -145,9 +145,11 @@ class PreviewFeed:
     def push_sr(
         self,
         image: NDArray[Any],
-        info: Mapping[str, Any] | None = None,
         *,
         channel: int = 0,
+        t: int | None = None,
+        latency_ms: float | None = None,
+        backlog: int | None = None,
         replace: bool = False,
     ) -> None:
         """Store the newest SR frame.
@@ -156,18 +158,19 @@ class PreviewFeed:
         ----------
         image : ndarray, float32, shape (sY, sX) (or (1, sY, sX))
             The SR frame; kept by reference, so the caller must not reuse its buffer.
-        info : mapping, optional
-            ``srFrameReady`` info; read keys: ``t``, ``c`` (channel index, overrides
-            `channel`), ``latency_ms`` (or ``latency_s``), ``backlog``, ``skipped``.
         channel : int
-            Channel index when `info` has none.
+            Channel index.
+        t : int, optional
+            Time point (`livesr.pipeline.SRFrameInfo.t`).
+        latency_ms : float, optional
+            Last raw frame -> SR frame ready (`SRFrameInfo.latency_ms`; None when backfilled).
+        backlog : int, optional
+            Stacks waiting for reconstruction; None keeps the last value.
         replace : bool
             Show this frame even if a later time point is on screen (browsing a store).
         """
-        info = info or {}
-        c = int(info.get("c", channel))
+        c = channel
         now = self._clock()
-        t = None if info.get("t") is None else int(info["t"])
         with self._lock:
             shown = self._sr.get(c)
             # A late frame (backfilled after a skip) is counted but does not replace a newer
@@ -177,16 +180,12 @@ class PreviewFeed:
                 self._image_version += 1
             self._times.append(now)
             s = self._status
-            skipped = info.get("skipped")
-            latency = info.get("latency_s")
-            if latency is None and info.get("latency_ms") is not None:
-                latency = float(info["latency_ms"]) / 1e3
             self._status = LiveStatus(
                 t=s.t if t is None else max(t, -1 if s.t is None else s.t),
                 sr_fps=s.sr_fps,
-                latency_s=s.latency_s if latency is None else float(latency),
-                backlog=int(info.get("backlog", s.backlog)),
-                skipped=s.skipped if skipped is None else max(s.skipped, int(skipped)),
+                latency_ms=s.latency_ms if latency_ms is None else float(latency_ms),
+                backlog=s.backlog if backlog is None else int(backlog),
+                skipped=s.skipped,
                 frames=s.frames + 1,
                 finished=s.finished,
             )

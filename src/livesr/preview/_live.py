@@ -14,12 +14,15 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from livesr._logger import exceptions_logged, logger
 
 from ._feed import PreviewFeed
 from ._snapshots import SnapshotWriter, snapshot_dir
+
+if TYPE_CHECKING:
+    from livesr.pipeline import SRFrameInfo, StackInfo, StackSkipped
 
 __all__ = ["PipelineTap", "attach", "display_available", "with_preview"]
 
@@ -57,14 +60,13 @@ class PipelineTap:
     def _backlog(self) -> int:
         return int(self.pipeline.backlog.get("inference", 0))
 
-    def _on_wf(self, image: Any, info: dict[str, Any]) -> None:
-        t = info.get("t")
-        self.feed.push_wf(image, channel=int(info.get("c", 0)), t=None if t is None else int(t))
+    def _on_wf(self, image: Any, info: StackInfo) -> None:
+        self.feed.push_wf(image, channel=info.c, t=info.t)
 
-    def _on_sr(self, image: Any, info: dict[str, Any]) -> None:
-        self.feed.push_sr(image, info)
+    def _on_sr(self, image: Any, info: SRFrameInfo) -> None:
+        self.feed.push_sr(image, channel=info.c, t=info.t, latency_ms=info.latency_ms)
 
-    def _on_skipped(self, key: Any, reason: str) -> None:
+    def _on_skipped(self, skip: StackSkipped) -> None:
         self.feed.push_skipped()
 
     def _on_finished(self, summary: Any) -> None:

@@ -102,7 +102,7 @@ class StoreWatcher:
             self.feed.push_wf(np.asarray(store.wf[t, c], np.float32), channel=c, t=t)
             if t < done.shape[0] and done[t, c]:
                 image = np.asarray(sr[t, c], np.float32)
-                self.feed.push_sr(image, {"t": t}, channel=c, replace=True)
+                self.feed.push_sr(image, channel=c, t=t, replace=True)
         self.feed.set_status(
             t=t, backlog=len(missing), finished=store.status != "running", skipped=0
         )

@@ -66,7 +66,7 @@ def export_weights(
         architecture=config.model.architecture,
         in_frames=config.model.in_frames,
         scale=config.model.scale,
-        options=dict(getattr(model, "options", config.model.options)),
+        options=dict(getattr(model, "options", config.model.kwargs())),
         normalisation=Normalisation(method="percentile", low=lo, high=hi, clip=True),
         frame_order="wide-field (sum of raw frames)"
         if config.model.in_frames == 1
