@@ -105,7 +105,7 @@ def test_a_child_that_cannot_build_its_reconstructor_falls_back(
     assert any("could not build the reconstructor" in e and "tensorrt" in e for e in s.errors)
 
 
-def test_objects_without_a_recipe_stay_in_the_inference_thread(
+def test_objects_without_a_spec_stay_in_the_inference_thread(
     core: Any, tmp_path: Path, upsample_mean: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     rec = upsample_mean()

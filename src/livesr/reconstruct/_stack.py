@@ -19,16 +19,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from livesr._version import __version__
-from livesr.config import (
-    BackendConfig,
-    ModelConfig,
-    NormalizationSpec,
-    ReconstructorSpec,
-    WienerSpec,
-)
+from livesr.config import BackendConfig, ModelConfig, ReconstructorSpec
 
 from ._normalize import NormalizationStats, PercentileNormalizer
 from ._protocol import Reconstructor
+from ._spec import model_reference, normalization_spec, wiener_spec
 
 if TYPE_CHECKING:
     import torch
@@ -37,9 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = ["StackReconstructor"]
 
-#: `create` options a `WienerSpec` describes; any other (a measured OTF, filter tuning) makes
-#: a Wiener reconstructor that no spec can rebuild.
-_WIENER_SPEC_OPTIONS = frozenset({"pattern", "optics", "channel", "params", "wiener", "workers"})
 _BACKEND_OPTIONS = ("device", "precision", "batch_size", "tile_size", "tile_overlap")
 
 
@@ -58,6 +50,8 @@ class StackReconstructor:
     normalize : bool
         False feeds raw counts (as float32) to the network, for models trained without
         normalisation (card ``normalisation.method == "none"``).
+    spec : ReconstructorSpec, optional
+        How this object is rebuilt; `create` and `from_spec` set it.
 
     Notes
     -----
@@ -140,31 +134,19 @@ class StackReconstructor:
         if backend == "wiener" or (isinstance(model, str) and model == "wiener"):
             rec = create_reconstructor("wiener", "wiener", frame_shape=frame_shape, **chosen,
                                        **options)  # fmt: skip
-            return cls(rec, spec=_wiener_spec(options, frame_shape))
+            return cls(rec, spec=wiener_spec(options, frame_shape))
         loaded = load_model(model)
         settings = BackendConfig.model_validate(
             {"backend": backend, "device": device.split(":")[0], **chosen}
         )
-        # The card says how the network was trained to be fed; follow it unless told otherwise.
-        scaling = loaded.card.get("normalisation") or {}
-        if scaling.get("method", "percentile") == "none":
-            norm = NormalizationSpec(method="none")
-        elif normalizer is not None:
-            norm = NormalizationSpec(
-                p_low=normalizer.p_low, p_high=normalizer.p_high, clip=normalizer.clip
-            )
-        else:
-            norm = NormalizationSpec(
-                p_low=scaling.get("low", 0.0), p_high=scaling.get("high", 100.0),
-                clip=scaling.get("clip", True),
-            )  # fmt: skip
+        norm = normalization_spec(loaded.card, normalizer)
         threads = options.pop("threads", None)
         rec = create_reconstructor(
             loaded, settings.backend, device, settings.precision, frame_shape=frame_shape,
             batch_size=settings.batch_size, tile_size=settings.tile_size,
             tile_overlap=settings.tile_overlap, threads=threads, **options,
         )  # fmt: skip
-        ref = _model_reference(model)
+        ref = model_reference(model)
         spec = None
         if ref is not None:
             info = rec.info
@@ -357,42 +339,6 @@ class StackReconstructor:
     def close(self) -> None:
         """Close the backend."""
         self.reconstructor.close()
-
-
-def _model_reference(model: object) -> str | None:
-    """How a spec names `model`: an absolute path, a bundled name, or None (an object)."""
-    if isinstance(model, ModelConfig):
-        model = model.weights
-    if not isinstance(model, str | Path):
-        return None
-    path = Path(model).expanduser()
-    # A file by absolute path, so a reprocess from another directory finds it.
-    return str(path.resolve()) if path.is_file() else str(model)
-
-
-def _wiener_spec(
-    options: dict[str, Any], frame_shape: tuple[int, int] | None
-) -> ReconstructorSpec | None:
-    """The spec of a Wiener reconstructor, or None if `options` hold what no spec describes."""
-    if not set(options) <= _WIENER_SPEC_OPTIONS:
-        return None
-    params = options.get("params")
-    sim = WienerSpec(
-        pattern=options["pattern"],
-        optics=options["optics"],
-        channel=options.get("channel"),
-        parameters=None if params is None else params.to_dict(),
-        wiener=options.get("wiener"),
-    )
-    return ReconstructorSpec(
-        model="wiener",
-        backend="wiener",
-        device="cpu",
-        normalization=NormalizationSpec(method="none"),
-        frame_shape=frame_shape,
-        threads=options.get("workers"),
-        sim=sim,
-    )
 
 
 def _tiling_dict(rec: Reconstructor) -> dict[str, Any] | None:
