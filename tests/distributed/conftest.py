@@ -49,17 +49,16 @@ def _write_raw_run(path: Path) -> SRStore:
 def _reconstruct_live(store: SRStore, weights: Path, keys: list[tuple[int, int]]) -> None:
     """What the live pipeline's inference worker does for stacks `keys`."""
     rec = StackReconstructor.create(weights, "torch")
-    info = rec.reconstructor.info
-    reconstructors = {
-        ch: {"name": info.name, "backend": info.backend, "in_frames": 9, "scale": 2,
-             "weights_sha256": info.weights_sha256}
-        for ch in CHANNELS
-    }  # fmt: skip
-    store.set_status("finished", reconstructors=reconstructors)
+    store.set_reconstructor_specs("sr", dict.fromkeys(CHANNELS, rec.spec))
+    store.set_status("finished")
     for t, c in keys:
         raw_frames = [[t, c, i] for i in range(9)]
         sr, prov = rec(store.read_stack(t, c), raw_frames=raw_frames)
-        store.write_sr(t, c, sr, provenance={k: v for k, v in prov.items() if k != "raw_frames"})
+        store.write_sr(t, c, sr)
+        norm = prov["normalization"]
+        store.record_stacks(
+            "sr", [(t, c)], {"norm_low": [norm["low"]], "norm_high": [norm["high"]]}
+        )
     rec.close()
 
 

@@ -14,6 +14,7 @@ from livesr.acquire import open_core  # noqa: E402
 from livesr.distributed import reprocess  # noqa: E402
 from livesr.io import open_store  # noqa: E402
 from livesr.pipeline import run_live  # noqa: E402
+from tiny_models import file_tensors_sha256, save_tiny_weights  # noqa: E402
 
 
 @pytest.fixture
@@ -41,15 +42,61 @@ def test_reprocessing_a_demo_run_reproduces_its_live_sr(demo_run: Path, weights:
     np.testing.assert_array_equal(store.sr_array("sr_check")[:], store.sr[:])
 
 
-def test_the_runs_own_model_completes_sr_and_needs_weights_it_can_find(
+def test_the_store_records_one_spec_per_channel_and_every_stacks_normalisation(
     demo_run: Path, weights: Path
 ) -> None:
-    # The live run recorded "tiny-dfcan" (a file stem, not a bundled name): say what to pass.
-    with pytest.raises(ValueError, match="pass --model with the path"):
-        reprocess(demo_run)
-    # With the path, the same weights complete `sr` itself (here: nothing is missing).
-    result = reprocess(demo_run, weights)
-    assert result.name == "sr" and result.reconstructed == () and result.already_done == 6
+    from livesr.reconstruct import StackReconstructor
+
+    store = open_store(demo_run)
+    specs = store.reconstructor_specs()
+    assert set(specs) == {"488", "561"}
+    for spec in specs.values():
+        assert spec.model == str(weights.resolve()) and spec.backend == "torch"
+        assert spec.weights_sha256 == file_tensors_sha256(weights)
+        assert spec.frame_shape == (64, 64)
+    assert store.info["versions"]["livesr"] and store.info["config"]["max_backlog"] == 4
+    # Per-stack values are kept for every stack, not only the last one of each channel.
+    values = store.stack_values()
+    here = StackReconstructor.from_spec(specs["488"])
+    for t in range(3):
+        norm = here(store.read_stack(t, 0))[1]["normalization"]
+        assert (values["norm_low"][t, 0], values["norm_high"][t, 0]) == (norm["low"], norm["high"])
+    assert len(set(values["norm_high"][:, 0])) == 3  # three stacks, three mappings
+    assert (values["backend"] == "torch-cpu").all() and np.isfinite(values["reconstruct_ms"]).all()
+
+
+def test_the_runs_own_custom_weights_complete_sr_and_are_verified(
+    demo_run: Path, weights: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from livesr.cli import app
+    from livesr.models import WeightsUnavailableError
+
+    live = np.asarray(open_store(demo_run).sr[:]).copy()
+    crashed = open_store(demo_run, mode="r+")
+    crashed.group["sr_done"][2] = False  # the process died before SR of t=2 was written
+    crashed.sr[2] = 0.0
+
+    # No model given: the weights file the run recorded, verified by its tensors hash.
+    result = reprocess(demo_run, n_workers=1)
+
+    assert result.name == "sr" and sorted(result.reconstructed) == [(2, 0), (2, 1)]
+    assert result.models == {0: str(weights.resolve()), 1: str(weights.resolve())}
+    np.testing.assert_array_equal(open_store(demo_run).sr[:], live)
+    assert open_store(demo_run).stack_values()["backfill"][2].all()
+
+    crashed.group["sr_done"][2] = False
+    save_tiny_weights(weights, seed=1)  # other weights under the recorded name
+    with pytest.raises(WeightsUnavailableError, match="now hold other tensors"):
+        reprocess(demo_run, n_workers=1)
+    weights.unlink()
+    with pytest.raises(WeightsUnavailableError, match=f"{weights.resolve()}.*missing"):
+        reprocess(demo_run, n_workers=1)
+    cli = CliRunner().invoke(app, ["reprocess", str(demo_run), "--no-progress"])
+    assert cli.exit_code == 2
+    (line,) = cli.output.strip().splitlines()  # one line, naming the file it needs
+    assert line.startswith("error: the weights") and f"{weights.resolve()} (tensors" in line
 
 
 def test_a_run_with_a_bundled_model_completes_itself(
@@ -93,8 +140,9 @@ def test_reprocessing_a_wiener_run_reuses_its_live_sim_parameters(tmp_path: Path
     finally:
         core.unloadAllDevices()
     store = open_store(out)
-    recorded = store.info["sr_images"]["sr"]["provenance"]["488"]["sim_parameters"]
-    assert recorded["n_angles"] == 3 and recorded["wiener"] > 0
+    sim = store.reconstructor_specs()["488"].sim
+    assert sim is not None and sim.parameters is not None
+    assert sim.parameters["n_angles"] == 3 and sim.wiener is not None and sim.wiener > 0
     # A crash lost the SR of the last time point; the live run calibrated on the first.
     crashed = open_store(out, mode="r+")
     live = np.asarray(crashed.sr[:]).copy()

@@ -30,9 +30,9 @@ def test_reprocess_reproduces_the_live_sr(
     run = open_store(store.path)
     assert run.sr_done("sr_again").all()
     np.testing.assert_array_equal(run.sr_array("sr_again")[:], run.sr[:])
-    prov = run.info["sr_images"]["sr_again"]["provenance"]
-    assert set(prov) == set(CHANNELS)
-    assert prov["488"]["weights_sha256"] == run.info["reconstructors"]["488"]["weights_sha256"]
+    specs = run.reconstructor_specs("sr_again")
+    assert set(specs) == set(CHANNELS)
+    assert specs["488"].weights_sha256 == run.reconstructor_specs()["488"].weights_sha256
 
 
 def test_reprocess_completes_what_the_live_run_skipped(

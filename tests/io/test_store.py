@@ -37,7 +37,8 @@ def _write_stack(store: SRStore, t: int, c: int, value: int) -> np.ndarray:
 def test_round_trip_and_masks(tmp_path: Path) -> None:
     store = _store(tmp_path / "run.zarr")
     frames = _write_stack(store, 1, 0, 100)
-    store.write_sr(1, 0, np.full((32, 48), 7, np.float32), provenance={"model": "wiener"})
+    store.write_sr(1, 0, np.full((32, 48), 7, np.float32))
+    store.record_stacks("sr", [(1, 0)], {"norm_high": [900.0], "backend": ["wiener-cpu"]})
     _write_stack(store, 0, 1, 5)
 
     back = open_store(tmp_path / "run.zarr")
@@ -47,7 +48,9 @@ def test_round_trip_and_masks(tmp_path: Path) -> None:
     assert back.sr_done().tolist() == [[False, False], [True, False]]
     assert back.raw_done().tolist() == [[False, True], [True, False]]
     assert back.missing_sr() == [(0, 1)]
-    assert back.info["sr_images"]["sr"]["provenance"]["488"] == {"model": "wiener"}
+    values = back.stack_values()
+    assert values["norm_high"][1, 0] == 900.0 and np.isnan(values["norm_high"]).sum() == 3
+    assert values["backend"].tolist() == [[None, None], ["wiener-cpu", None]]
     assert back.info["note"] == "test"
     assert back.channels == ("488", "561")
 

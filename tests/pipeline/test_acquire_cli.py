@@ -45,7 +45,7 @@ def test_acquire_runs_a_sequence_file_on_a_cfg(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     store = open_store(out)
     assert store.channels == ("561",) and store.sr_done().all()
-    assert store.info["sr_images"]["sr"]["provenance"]["561"]["backend"] == "wiener"
+    assert store.reconstructor_specs()["561"].backend == "wiener"
 
 
 @pytest.mark.parametrize(

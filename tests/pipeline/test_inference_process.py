@@ -46,12 +46,16 @@ def test_live_sr_from_the_child_process_equals_in_process_sr(core: Any, tmp_path
     store = open_store(tmp_path / "run.zarr")
     assert store.sr_done().all()
     here = StackReconstructor.create(str(weights), "torch")
+    values = store.stack_values()
     for t in range(3):
         expected, expected_provenance = here(store.read_stack(t, 0))
         np.testing.assert_allclose(store.sr[t, 0], expected, rtol=1e-5, atol=1e-3)
-    provenance = store.info["sr_images"]["sr"]["provenance"]["488"]
+        norm = expected_provenance["normalization"]
+        assert (values["norm_low"][t, 0], values["norm_high"][t, 0]) == (norm["low"], norm["high"])
+    spec, expected_spec = store.reconstructor_specs()["488"], here.spec
+    assert expected_spec is not None
     for key in ("model", "weights_sha256", "backend", "device", "normalization"):
-        assert provenance[key] == expected_provenance[key]
+        assert getattr(spec, key) == getattr(expected_spec, key)
 
 
 def test_a_killed_inference_process_falls_back_and_loses_nothing(
@@ -101,7 +105,7 @@ def test_a_child_that_cannot_build_its_reconstructor_falls_back(
     assert any("could not build the reconstructor" in e and "tensorrt" in e for e in s.errors)
 
 
-def test_objects_without_a_recipe_stay_in_the_inference_thread(
+def test_objects_without_a_spec_stay_in_the_inference_thread(
     core: Any, tmp_path: Path, upsample_mean: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     rec = upsample_mean()

@@ -228,8 +228,8 @@ def test_wiener_live_on_the_demo_microscope(core: Any, tmp_path: Path) -> None:
     sr, wf = store.sr[1, 0], store.wf[1, 0]
     # Wiener SIM keeps the mean intensity and resolves more than the wide-field image.
     assert sr.mean() == pytest.approx(wf.mean(), rel=0.2)
-    provenance = store.info["sr_images"]["sr"]["provenance"]
-    assert provenance["488"]["backend"] == "wiener" and provenance["561"]["model"] == "wiener"
+    specs = store.reconstructor_specs()
+    assert specs["488"].backend == "wiener" and specs["561"].model == "wiener"
 
 
 @pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
@@ -252,8 +252,9 @@ def test_dfcan_weights_live_through_stack_reconstructor(
     assert summary.status == "finished" and store.sr_done().all()
     assert store.sr.shape == (2, 1, 128, 128)
     assert np.isfinite(store.sr[1, 0]).all() and store.sr[1, 0].std() > 0
-    provenance = store.info["sr_images"]["sr"]["provenance"]["488"]
-    assert provenance["backend"] == backend and provenance["weights_sha256"]
+    spec = store.reconstructor_specs()["488"]
+    assert spec.backend == backend and spec.weights_sha256
+    assert (store.stack_values()["backend"][:, 0] == f"{backend}-cpu").all()
     # A CPU network built by name reconstructs in a child process by default.
     assert summary.inference["488"].startswith("process")
 

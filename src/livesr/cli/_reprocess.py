@@ -44,6 +44,7 @@ def reprocess(
 ) -> None:
     """Reconstruct every raw stack without SR, on Dask; rerun to resume after an interrupt."""
     from livesr.distributed import reprocess as run_reprocess
+    from livesr.models import WeightsUnavailableError
 
     if not store.exists():
         raise typer.BadParameter(f"no run store at {store}", param_hint="STORE")
@@ -59,6 +60,10 @@ def reprocess(
             err=True,
         )
         raise typer.Exit(130) from None
+    except WeightsUnavailableError as exc:
+        # The run's recorded weights are gone or replaced: one line naming the file needed.
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     except (ValueError, FileNotFoundError, ImportError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

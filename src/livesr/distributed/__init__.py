@@ -8,18 +8,17 @@ idempotent and resumable through the store's done masks, and uses the same per-s
 """
 
 from ._cluster import SCHEDULERS, dask_client
-from ._recipe import Recipe, recipes_for_model, recipes_from_store, sr_name_for
 from ._reprocess import ReprocessResult, reprocess
+from ._specs import specs_for_model, specs_from_store, sr_name_for
 from ._sweep import run_sweep
 
 __all__ = [
     "SCHEDULERS",
-    "Recipe",
     "ReprocessResult",
     "dask_client",
-    "recipes_for_model",
-    "recipes_from_store",
     "reprocess",
     "run_sweep",
+    "specs_for_model",
+    "specs_from_store",
     "sr_name_for",
 ]

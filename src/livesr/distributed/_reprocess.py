@@ -2,12 +2,14 @@
 
 Flow (client = this process)::
 
-    open store (r+) -> recipes per channel (the live run's, or --model's) -> probe one
-    reconstructor here (fail fast: frames per stack, scale, weights hash) -> choose the SR image
+    open store (r+) -> a ReconstructorSpec per channel (the live run's, recorded in the store,
+    or --model's) -> probe one reconstructor here (fail fast: frames per stack, scale, weights
+    present with the recorded hash) -> choose the SR image
     ("sr", or "sr_<model>" for another model) -> todo = raw stacks complete on disk and not
     yet marked done -> Dask: one task per stack over the dask array of the raw chunks; each
-    task builds (once per worker thread) the reconstructor and writes its SR chunk -> client
-    marks finished stacks done (batched, and always on the way out)
+    task builds (once per worker thread) the reconstructor from its spec and writes its SR
+    chunk -> client marks finished stacks done with their per-stack values (batched, and
+    always on the way out)
 
 Because only finished chunks are marked done, an interrupted run (Ctrl-C, a killed job, a lost
 cluster) is resumed by running the same command again: it computes only what is missing.
@@ -30,17 +32,18 @@ from numpy.typing import NDArray
 from livesr._logger import logger
 
 from ._cluster import dask_client
-from ._recipe import (
-    Recipe,
+from ._specs import (
+    build_reconstructor,
     cached_reconstructor,
-    recipes_for_model,
-    recipes_from_store,
     set_torch_threads,
+    specs_for_model,
+    specs_from_store,
     sr_name_for,
 )
 
 if TYPE_CHECKING:
     from distributed import Client
+    from livesr.config import ReconstructorSpec
     from livesr.io import SRStore
 
 __all__ = ["ReprocessResult", "reprocess"]
@@ -102,17 +105,30 @@ class ReprocessResult:
 
 
 def _reconstruct_stack(
-    block: NDArray[np.uint16], recipe: Recipe, path: str, name: str, t: int, c: int
+    block: NDArray[np.uint16], spec: ReconstructorSpec, path: str, name: str, t: int, c: int
 ) -> dict[str, Any]:
-    """Worker task: raw stack block (1, 1, F, Y, X) -> SR chunk (t, c) on disk; provenance."""
+    """Worker task: raw stack block (1, 1, F, Y, X) -> SR chunk (t, c) on disk.
+
+    Returns the stack's values for the store's per-stack arrays (`livesr.io.STACK_FIELDS`).
+    """
     from livesr.io import write_sr_frame
 
-    rec = cached_reconstructor(recipe)
+    rec = cached_reconstructor(spec)
     stack = np.asarray(block)[0, 0]
+    t0 = time.perf_counter()
     sr, provenance = rec(stack, raw_frames=[[t, c, i] for i in range(stack.shape[0])])
+    ms = (time.perf_counter() - t0) * 1e3
     write_sr_frame(path, name, t, c, sr)
-    provenance.pop("raw_frames", None)  # per-stack detail; the store maps sr[t, c] to raw[t, c]
-    return provenance
+    norm = provenance.get("normalization")
+    stats = norm if isinstance(norm, dict) else {}
+    return {
+        "norm_low": stats.get("low"),
+        "norm_high": stats.get("high"),
+        "reconstruct_ms": ms,
+        "latency_ms": None,
+        "backfill": True,  # reconstructed after the live run, from the raw store
+        "backend": f"{provenance['backend']}-{provenance['device']}",
+    }
 
 
 def _torch_threads() -> int | None:
@@ -121,14 +137,17 @@ def _torch_threads() -> int | None:
     return None if torch is None else int(torch.get_num_threads())
 
 
-def _warm(recipe: Recipe) -> None:
+def _warm(spec: ReconstructorSpec) -> None:
     """Worker task: build (and cache) the reconstructor before the clock starts."""
-    cached_reconstructor(recipe).warmup()
+    cached_reconstructor(spec).warmup()
 
 
-def _probe(recipe: Recipe, n_patterns: int) -> tuple[int, str | None, str]:
-    """Build one reconstructor here: scale, weights hash, name; clear errors before Dask."""
-    rec = recipe.build()
+def _probe(spec: ReconstructorSpec, n_patterns: int) -> tuple[int, str | None, str]:
+    """Build one reconstructor here: scale, weights hash, name; clear errors before Dask.
+
+    Raises `WeightsUnavailableError` when the spec's weights are missing or were replaced.
+    """
+    rec = build_reconstructor(spec)
     try:
         info = rec.reconstructor.info
     finally:
@@ -142,13 +161,52 @@ def _probe(recipe: Recipe, n_patterns: int) -> tuple[int, str | None, str]:
 
 
 def _recorded_hashes(store: SRStore, name: str) -> set[str | None]:
-    images = store.info.get("sr_images", {})
-    prov = images.get(name, {}).get("provenance", {})
-    hashes = {p.get("weights_sha256") for p in prov.values() if isinstance(p, dict)}
-    if name == "sr":
-        used = store.info.get("reconstructors") or {}
-        hashes |= {r.get("weights_sha256") for r in used.values() if isinstance(r, dict)}
-    return hashes
+    return {spec.weights_sha256 for spec in store.reconstructor_specs(name).values()}
+
+
+def _choose_name(
+    store: SRStore, model: str | Path | None, name: str | None, weights: str | None, label: str
+) -> str:
+    """The SR image to write: `name`, else ``sr`` for the run's weights, ``sr_<model>`` else.
+
+    Raises
+    ------
+    ValueError
+        If `name` is not an SR image name, or holds SR of other weights.
+    """
+    if name is None:
+        in_sr = _recorded_hashes(store, "sr") - {None}
+        sr_empty = not in_sr and not store.sr_done("sr").any()
+        same = model is None or sr_empty or (weights is not None and in_sr == {weights})
+        name = "sr" if same else sr_name_for(model if model is not None else label)
+    elif name != "sr" and not name.startswith("sr_"):
+        raise ValueError(f"SR image names are 'sr' or start with 'sr_', got {name!r}")
+    # The run's own specs (model None) are what `sr` holds by construction, per channel.
+    recorded = {h for h in _recorded_hashes(store, name) if h is not None}
+    own = model is None and name == "sr"
+    if not own and recorded and weights not in recorded:
+        raise ValueError(
+            f"{name!r} in {store.path} holds SR of other weights ({min(recorded)[:12]}...); "
+            f"model {label!r} would mix models in one image: pass another --name "
+            "(or omit it to get a new sr_<model> image)"
+        )
+    return name
+
+
+def _todo(
+    store: SRStore, name: str, channels: list[int], redo: bool
+) -> tuple[list[tuple[int, int]], int]:
+    """(t, c) to reconstruct (complete raw, not done unless `redo`) and how many are done."""
+    raw_done = store.raw_done()
+    done = store.sr_done(name)
+    todo_mask = raw_done.copy()
+    if not redo:
+        todo_mask[: done.shape[0]] &= ~done[: raw_done.shape[0]]
+    wanted = np.zeros(todo_mask.shape[1], bool)
+    wanted[channels] = True
+    todo_mask &= wanted[None, :]
+    todo = [(int(t), int(c)) for t, c in zip(*np.nonzero(todo_mask), strict=True)]
+    return todo, int((raw_done & wanted[None, :]).sum()) - len(todo)
 
 
 def _progress_reporter(progress: bool | ProgressCallback, total: int) -> tuple[Any, Any]:
@@ -208,10 +266,10 @@ def reprocess(
     store : str or Path
         A run store (``livesr demo``/``acquire`` output), finished or left by a crashed run.
     model : str or Path, optional
-        None: the model, backend and settings the live run used, written into ``sr`` (this
-        completes a run; the result equals the live SR). Otherwise a bundled weights name, a
-        ``.safetensors`` path or ``"wiener"``, written into ``sr_<model>`` unless it is the
-        run's own model.
+        None: the `ReconstructorSpec` the live run recorded per channel (same weights,
+        verified by hash, backend and settings), written into ``sr`` (this completes a run;
+        the result equals the live SR). Otherwise a bundled weights name, a ``.safetensors``
+        path or ``"wiener"``, written into ``sr_<model>`` unless it is the run's own model.
     name : str, optional
         SR image to write (``"sr"`` or ``"sr_<something>"``); overrides the choice above.
     backend, device, precision, tile_size, tile_overlap
@@ -234,12 +292,16 @@ def reprocess(
 
     Raises
     ------
+    livesr.models.WeightsUnavailableError
+        The run's recorded weights are missing or were replaced by other weights.
     ValueError
         The model does not fit the run, or `name` holds another model's SR.
     ImportError
         Dask is not installed (``pip install 'livesr[dask]'``).
     """
-    from livesr.io import mark_sr_done, open_store, prepare_sr, raw_stacks
+    from livesr.config import BackendConfig
+    from livesr.io import open_store, prepare_sr
+    from livesr.reconstruct._factory import parse_backend
 
     t_start = time.perf_counter()
     path = Path(store)
@@ -253,47 +315,51 @@ def reprocess(
             path,
         )
     if model is None:
-        recipes = recipes_from_store(sr_store)
+        specs = specs_from_store(sr_store)
     else:
-        recipes = recipes_for_model(
-            sr_store, model, backend=backend, device=device, precision=precision,
-            tile_size=tile_size, tile_overlap=tile_overlap,
+        backend, device = parse_backend(backend, device)
+        settings = BackendConfig.model_validate(
+            {"backend": backend, "device": device.split(":")[0], "precision": precision,
+             "tile_size": tile_size, "tile_overlap": tile_overlap}
         )  # fmt: skip
-    scale, weights, model_name = _probe(next(iter(recipes.values())), sr_store.n_patterns)
-    if name is None:
-        in_sr = _recorded_hashes(sr_store, "sr") - {None}
-        sr_empty = not in_sr and not sr_store.sr_done("sr").any()
-        same = model is None or sr_empty or (weights is not None and in_sr == {weights})
-        name = "sr" if same else sr_name_for(model if model is not None else model_name)
-    elif name != "sr" and not name.startswith("sr_"):
-        raise ValueError(f"SR image names are 'sr' or start with 'sr_', got {name!r}")
-    # The run's own recipes (model None) are what `sr` holds by construction, per channel.
-    recorded = {h for h in _recorded_hashes(sr_store, name) if h is not None}
-    own = model is None and name == "sr"
-    if not own and recorded and weights not in recorded:
-        raise ValueError(
-            f"{name!r} in {path} holds SR of other weights ({min(recorded)[:12]}...); "
-            f"model {model_name!r} would mix models in one image: pass another --name "
-            "(or omit it to get a new sr_<model> image)"
-        )
+        specs = specs_for_model(sr_store, model, settings)
+    scale, weights, label = _probe(next(iter(specs.values())), sr_store.n_patterns)
+    name = _choose_name(sr_store, model, name, weights, label)
     prepare_sr(sr_store, name, scale)
-
-    raw_done = sr_store.raw_done()
-    done = sr_store.sr_done(name)
-    todo_mask = raw_done.copy()
-    if not redo:
-        todo_mask[: done.shape[0]] &= ~done[: raw_done.shape[0]]
-    channels = np.zeros(todo_mask.shape[1], bool)
-    channels[list(recipes)] = True
-    todo_mask &= channels[None, :]
-    todo = [(int(t), int(c)) for t, c in zip(*np.nonzero(todo_mask), strict=True)]
-    already = int((raw_done & channels[None, :]).sum()) - len(todo)
-    result = ReprocessResult(path, name, already_done=already, models={
-        c: r.model for c, r in recipes.items()
-    })  # fmt: skip
+    # Static provenance of the image, once; channels that have a spec keep it.
+    recorded = sr_store.reconstructor_specs(name)
+    channels = sr_store.channels
+    new = {channels[c]: s for c, s in specs.items() if channels[c] not in recorded}
+    if new:
+        sr_store.set_reconstructor_specs(name, new)
+    todo, already = _todo(sr_store, name, list(specs), redo)
+    models = {c: s.model for c, s in specs.items()}
+    result = ReprocessResult(path, name, already_done=already, models=models)
     if not todo:
         logger.info("%s: nothing to reprocess in %r", path, name)
         return replace(result, startup_s=time.perf_counter() - t_start)
+    result = _run_on_dask(
+        sr_store, result, specs, todo, scheduler=scheduler, n_workers=n_workers,
+        progress=progress, flush_interval_s=flush_interval_s, t_start=t_start,
+    )  # fmt: skip
+    logger.info("%s", result)
+    return result
+
+
+def _run_on_dask(
+    sr_store: SRStore,
+    result: ReprocessResult,
+    specs: dict[int, ReconstructorSpec],
+    todo: list[tuple[int, int]],
+    *,
+    scheduler: str | Client,
+    n_workers: int | None,
+    progress: bool | ProgressCallback,
+    flush_interval_s: float,
+    t_start: float,
+) -> ReprocessResult:
+    """Reconstruct `todo` on a Dask cluster; mark finished stacks done as they complete."""
+    from livesr.io import raw_stacks
 
     local_threads = isinstance(scheduler, str) and scheduler in ("local", "threads")
     workers = n_workers or os.cpu_count() or 1
@@ -302,72 +368,44 @@ def reprocess(
         # Worker threads share this process: split the cores between them instead of every
         # worker's backend using all of them (restored afterwards).
         per = max(1, (os.cpu_count() or 1) // workers)
-        recipes = {c: replace(r, threads=per) for c, r in recipes.items()}
+        specs = {c: s.model_copy(update={"threads": per}) for c, s in specs.items()}
 
     with dask_client(scheduler, n_workers=n_workers) as typed_client:
         import dask
 
-        import distributed
-
         # dask is only partly typed: treat its API as Any.
         client: Any = typed_client
         delayed: Any = getattr(dask, "delayed")  # noqa: B009 (not re-exported for mypy)
-        as_completed: Any = distributed.as_completed
 
         n_active = len(client.nthreads())
-        blocks = cast("Any", raw_stacks(path)).to_delayed()
+        blocks = cast("Any", raw_stacks(result.store)).to_delayed()
         token = uuid.uuid4().hex[:8]
         task = delayed(_reconstruct_stack, pure=False)
         tasks = [
-            task(blocks[t, c, 0, 0, 0], recipes[c], str(path), name, t, c,
+            task(blocks[t, c, 0, 0, 0], specs[c], str(result.store), result.name, t, c,
                  dask_key_name=f"livesr-reprocess-{token}-{t}-{c}")
             for t, c in todo
         ]  # fmt: skip
         # Build every worker's reconstructors first (imports, weights, compiled graphs), so the
         # rate measures reconstruction; with one thread per worker the task thread keeps them.
+        unique = {s.model_dump_json(): s for s in specs.values()}
         warm = [
-            client.submit(_warm, r, workers=[w], allow_other_workers=False, pure=False)
+            client.submit(_warm, s, workers=[w], allow_other_workers=False, pure=False)
             for w in client.nthreads()
-            for r in set(recipes.values())
+            for s in unique.values()
         ]
         client.gather(warm)
         t0 = time.perf_counter()
         futures = client.compute(tasks)
-        key_of = {f.key: tc for f, tc in zip(futures, todo, strict=True)}
-        finished: list[tuple[int, int]] = []
-        failed: list[tuple[int, int, str]] = []
-        pending: list[tuple[int, int]] = []
-        provenance: dict[int, dict[str, Any]] = {}
-        report, close_bar = _progress_reporter(progress, len(todo))
-        last_flush = time.monotonic()
         try:
-            for future in as_completed(futures):
-                t, c = key_of[future.key]
-                try:
-                    provenance[c] = future.result()
-                except Exception as exc:
-                    logger.error("reprocessing stack t=%d c=%d failed: %r", t, c, exc)
-                    failed.append((t, c, f"{type(exc).__name__}: {exc}"))
-                else:
-                    pending.append((t, c))
-                    finished.append((t, c))
-                future.release()
-                if time.monotonic() - last_flush >= flush_interval_s:
-                    mark_sr_done(sr_store, name, pending, provenance)
-                    pending, provenance = [], {}
-                    last_flush = time.monotonic()
-                if report is not None:
-                    report(len(finished) + len(failed), len(todo))
+            finished, failed = _collect(
+                sr_store, result.name, client, futures, todo, progress, flush_interval_s
+            )
         finally:
-            # Whatever happens (Ctrl-C, a lost cluster), what is on disk gets marked done.
-            mark_sr_done(sr_store, name, pending, provenance)
-            client.cancel(futures)
-            if close_bar is not None:
-                close_bar()
             if local_threads and torch_threads is not None:
                 set_torch_threads(torch_threads)
         seconds = time.perf_counter() - t0
-    result = replace(
+    return replace(
         result,
         reconstructed=tuple(finished),
         failed=tuple(failed),
@@ -375,5 +413,57 @@ def reprocess(
         startup_s=t0 - t_start,
         n_workers=n_active,
     )
-    logger.info("%s", result)
-    return result
+
+
+def _collect(
+    sr_store: SRStore,
+    name: str,
+    client: Any,
+    futures: list[Any],
+    todo: list[tuple[int, int]],
+    progress: bool | ProgressCallback,
+    flush_interval_s: float,
+) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
+    """Wait for the stacks as they finish; mark them done (with their values) in batches."""
+    import distributed
+    from livesr.io import mark_sr_done
+
+    as_completed: Any = distributed.as_completed
+    key_of = {f.key: tc for f, tc in zip(futures, todo, strict=True)}
+    finished: list[tuple[int, int]] = []
+    failed: list[tuple[int, int, str]] = []
+    pending: list[tuple[int, int]] = []
+    values: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        columns = {field: [v[field] for v in values] for field in (values[0] if values else ())}
+        mark_sr_done(sr_store, name, pending, columns)
+        pending.clear()
+        values.clear()
+
+    report, close_bar = _progress_reporter(progress, len(todo))
+    last_flush = time.monotonic()
+    try:
+        for future in as_completed(futures):
+            t, c = key_of[future.key]
+            try:
+                values.append(future.result())
+            except Exception as exc:
+                logger.error("reprocessing stack t=%d c=%d failed: %r", t, c, exc)
+                failed.append((t, c, f"{type(exc).__name__}: {exc}"))
+            else:
+                pending.append((t, c))
+                finished.append((t, c))
+            future.release()
+            if time.monotonic() - last_flush >= flush_interval_s:
+                flush()
+                last_flush = time.monotonic()
+            if report is not None:
+                report(len(finished) + len(failed), len(todo))
+    finally:
+        # Whatever happens (Ctrl-C, a lost cluster), what is on disk gets marked done.
+        flush()
+        client.cancel(futures)
+        if close_bar is not None:
+            close_bar()
+    return finished, failed

@@ -2,9 +2,11 @@
 
 from ._dask import mark_sr_done, prepare_sr, raw_stacks, write_sr_frame
 from ._readers import MeasuredOTF, RawStack, read_otf, read_stack
+from ._sr_images import STACK_FIELDS
 from ._store import SRStore, open_store
 
 __all__ = [
+    "STACK_FIELDS",
     "MeasuredOTF",
     "RawStack",
     "SRStore",

@@ -3,15 +3,14 @@
 `livesr.distributed` reprocesses a store on a Dask cluster. The workers read raw stacks through
 a dask array over the zarr chunks and each writes its SR frame straight into its own chunk of
 the SR array (one chunk per (t, c), so workers never share a chunk). The small ``*_done`` masks
-and the provenance attributes are shared by all frames, so only the client writes them
+and per-stack value arrays are shared by many frames, so only the client writes them
 (:func:`mark_sr_done`), after each frame's chunk is on disk: a crash between the two leaves a
 frame undone, to be recomputed, never a frame marked done that is not there.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +64,8 @@ def prepare_sr(store: SRStore, name: str, scale: int | None = None) -> None:
     """
     store.add_sr(name, scale)
     n_t = store.n_timepoints
-    for array in (store.sr_array(name), _mask(store, name)):
+    for array_name in store.sr_array_names(name):
+        array: Any = store.group[array_name]
         if array.shape[0] < n_t:
             array.resize((n_t, *array.shape[1:]))
 
@@ -110,32 +110,28 @@ def mark_sr_done(
     store: SRStore,
     name: str,
     keys: Iterable[tuple[int, int]],
-    provenance: Mapping[int, Mapping[str, Any]] | None = None,
+    values: Mapping[str, Sequence[Any]] | None = None,
 ) -> None:
-    """Mark SR frames (t, c) of `name` done and record their provenance (client side).
+    """Mark SR frames (t, c) of `name` done and record their per-stack values (client side).
 
     Parameters
     ----------
     store : SRStore
-        Opened with ``mode="r+"``; the one writer of the masks and attributes.
+        Opened with ``mode="r+"``; the one writer of the masks and value arrays.
     name : str
         SR image name.
     keys : iterable of (t, c)
         Frames whose chunks are written.
-    provenance : mapping of channel index -> dict, optional
-        How the frames of each channel were made (model, weights hash, backend, ...).
+    values : mapping of field -> sequence, optional
+        One value per key for fields of `STACK_FIELDS` (normalisation, timing, backend).
     """
     keys = list(keys)
-    if keys:
-        mask = _mask(store, name)
-        done = np.asarray(mask[:], dtype=bool)
-        ts, cs = np.asarray(keys, dtype=int).T
-        done[ts, cs] = True
-        mask[:] = done
-    if provenance:
-        info = store.info
-        images = info["sr_images"]
-        entry = images.setdefault(name, {"scale": info["scale"], "provenance": {}})
-        for c, prov in provenance.items():
-            entry["provenance"][store.channels[c]] = json.loads(json.dumps(prov, default=str))
-        store._update_info(sr_images=images)
+    if not keys:
+        return
+    if values:
+        store.record_stacks(name, keys, values)
+    mask = _mask(store, name)
+    done = np.asarray(mask[:], dtype=bool)
+    ts, cs = np.asarray(keys, dtype=int).T
+    done[ts, cs] = True
+    mask[:] = done

@@ -4,13 +4,17 @@ Layout (``T`` grows while the run goes on, ``C`` channels, ``F`` raw frames per 
 
     run.zarr/
         zarr.json        attributes: "ome" {"version": "0.5"} and "livesr" (config, sequence,
-                         channels, pattern, provenance of every SR image, run status)
+                         channels, pattern, versions, the ReconstructorSpec per channel of
+                         every SR image, run status): written at the start and the end
         raw              uint16 (T, C, F, Y, X), dims (t, c, pattern, y, x), one chunk per frame
         raw_done         bool (T, C): every raw frame of stack (t, c) is on disk
         wf/0             float32 (T, C, Y, X): wide-field (mean of the stack), OME image
         sr/0             float32 (T, C, sY, sX): super-resolved, OME image
         sr_done          bool (T, C): sr[t, c] holds a reconstruction
-        sr_<name>/0      extra SR images of other models, with sr_<name>_done
+        sr_stacks/...    (T, C) per-stack values of sr: normalisation, timing, backend
+        sr_<name>/0      extra SR images of other models, with sr_<name>_done/_stacks
+
+(SR images and their provenance: see `livesr.io._sr_images`.)
 
 ``raw`` is a plain zarr array (OME-Zarr 0.5 allows only one non-space, non-time axis in an image,
 and ``raw`` has both a channel and a pattern axis); ``wf`` and ``sr`` are OME multiscale images
@@ -36,13 +40,12 @@ from numpy.typing import NDArray
 from ._fast_raw import TensorstoreRaw
 from ._ome import ome_image_attrs
 from ._replace import remove_run_store
+from ._sr_images import SRImages
 
 if TYPE_CHECKING:
     import zarr
 
 __all__ = ["SRStore", "open_store"]
-
-_T_CHUNK = 256  # time points per chunk of the small (T, C) mask arrays
 
 
 def _to_jsonable(value: Any) -> Any:
@@ -50,7 +53,7 @@ def _to_jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-class SRStore:
+class SRStore(SRImages):
     """An OME-Zarr run store with raw, wide-field and super-resolved arrays.
 
     Create one with `SRStore.create` (new run) or open an existing one with `open_store` /
@@ -164,17 +167,6 @@ class SRStore:
         store.add_sr("sr")
         return store
 
-    def _create_mask(self, name: str, n_t: int) -> None:
-        n_c = len(self.channels)
-        self._group.create_array(
-            name,
-            shape=(n_t, n_c),
-            chunks=(_T_CHUNK, n_c),
-            dtype="bool",
-            fill_value=False,
-            dimension_names=["t", "c"],
-        )
-
     def _create_image(
         self, name: str, n_t: int, shape: tuple[int, int], pixel_size_um: float
     ) -> None:
@@ -197,23 +189,6 @@ class SRStore:
             dimension_names=["t", "c", "y", "x"],
             compressors=compressors,
         )
-
-    def add_sr(self, name: str, scale: int | None = None) -> None:
-        """Add an SR image `name` (``"sr"`` or ``"sr_<model>"``) and its ``<name>_done`` mask.
-
-        Other models' reconstructions of the same raw data live next to the main ``sr``.
-        Does nothing if it already exists.
-        """
-        if name != "sr" and not name.startswith("sr_"):
-            raise ValueError(f"SR image names are 'sr' or start with 'sr_', got {name!r}")
-        if name in self._group:
-            return
-        info = self.info
-        s = int(scale or info["scale"])
-        y, x = info["frame_shape"]
-        self._create_image(name, self.n_timepoints, (y * s, x * s), info["pixel_size_um"] / s)
-        self._create_mask(f"{name}_done", self.n_timepoints)
-        self._update_info(sr_images={**info["sr_images"], name: {"scale": s, "provenance": {}}})
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -278,33 +253,6 @@ class SRStore:
         """float32 (T, C, Y, X) wide-field images."""
         return self._array("wf/0")
 
-    def sr_array(self, name: str = "sr") -> zarr.Array:
-        """float32 (T, C, sY, sX) SR image `name`."""
-        return self._array(f"{name}/0")
-
-    @property
-    def sr(self) -> zarr.Array:
-        """float32 (T, C, sY, sX) main SR image."""
-        return self.sr_array("sr")
-
-    def sr_done(self, name: str = "sr") -> NDArray[np.bool_]:
-        """Mask (T, C), bool: which SR frames of `name` are written."""
-        return np.asarray(self._array(f"{name}_done")[:], dtype=bool)
-
-    def raw_done(self) -> NDArray[np.bool_]:
-        """Mask (T, C), bool: which raw stacks are completely on disk."""
-        return np.asarray(self._array("raw_done")[:], dtype=bool)
-
-    def missing_sr(self, name: str = "sr") -> list[tuple[int, int]]:
-        """(t, c) of complete raw stacks whose SR `name` is not written yet."""
-        raw = self.raw_done()
-        done = self.sr_done(name)
-        n = min(raw.shape[0], done.shape[0])
-        todo = raw[:n] & ~done[:n]
-        if raw.shape[0] > n:
-            todo = np.concatenate([todo, raw[n:]])
-        return [(int(t), int(c)) for t, c in zip(*np.nonzero(todo), strict=True)]
-
     def read_stack(self, t: int, c: int) -> NDArray[np.uint16]:
         """Raw stack (t, c) as uint16 (F, Y, X), frames angle-major."""
         return np.asarray(self.raw[t, c], dtype=np.uint16)
@@ -356,38 +304,11 @@ class SRStore:
         self._ensure_t(max(ts), ("raw", "raw_done", "wf/0"))
         self._array("raw_done").vindex[list(ts), list(cs)] = True
 
-    def write_sr(
-        self,
-        t: int,
-        c: int,
-        image: NDArray[np.float32],
-        *,
-        name: str = "sr",
-        provenance: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Write SR frame (sY, sX) of stack (t, c) and mark it done.
-
-        `provenance` (model, weights hash, backend, normalisation) is recorded once per
-        channel in the attributes when it changes; the raw frames of SR frame (t, c) are
-        always ``raw[t, c]``.
-        """
-        self._ensure_t(t, (f"{name}/0", f"{name}_done"))
-        self.sr_array(name)[t, c] = image
-        self._array(f"{name}_done")[t, c] = True
-        if provenance is not None:
-            channel = self.channels[c]
-            images = self.info["sr_images"]
-            entry = images.setdefault(name, {"scale": self.info["scale"], "provenance": {}})
-            clean = _to_jsonable(dict(provenance))
-            if entry["provenance"].get(channel) != clean:
-                entry["provenance"][channel] = clean
-                self._update_info(sr_images=images)
-
     def trim(self, n_timepoints: int) -> None:
         """Shrink every array to `n_timepoints` (drops the growth slack after a run)."""
         names = ["raw", "raw_done", "wf/0"]
         for name in self.info["sr_images"]:
-            names += [f"{name}/0", f"{name}_done"]
+            names += self.sr_array_names(name)
         for name in names:
             arr = self._array(name)
             if arr.shape[0] != n_timepoints:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._bundled import WEIGHTS_DIR, bundled_weights, resolve_weights
 from ._card import ModelCard, Normalisation, card_path_for, read_card
-from ._loading import LoadedModel, load_model
+from ._loading import LoadedModel, WeightsUnavailableError, load_model, load_recorded_model
 
 if TYPE_CHECKING:
     from ._attention import (
@@ -43,6 +43,7 @@ __all__ = [
     "SpatialChannelAttention",
     "SpectralMagnitude",
     "UNet",
+    "WeightsUnavailableError",
     "available_models",
     "build_model",
     "bundled_weights",
@@ -50,6 +51,7 @@ __all__ = [
     "convert_keras_h5",
     "legacy_resize_matrix",
     "load_model",
+    "load_recorded_model",
     "load_weights",
     "read_card",
     "resolve_weights",

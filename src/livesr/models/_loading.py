@@ -15,7 +15,14 @@ from livesr.config import ModelConfig
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["LoadedModel", "load_model"]
+__all__ = ["LoadedModel", "WeightsUnavailableError", "load_model", "load_recorded_model"]
+
+
+class WeightsUnavailableError(ValueError):
+    """The weights a run recorded are not at hand: the file is missing or holds other tensors.
+
+    The message is one line that names the file (or bundled name) needed.
+    """
 
 
 @dataclass
@@ -97,3 +104,36 @@ def load_model(model: ModelConfig | str | Path | torch.nn.Module | LoadedModel) 
         int(factor),
         _module_sha256(model),
     )
+
+
+def load_recorded_model(model: str, weights_sha256: str | None) -> LoadedModel:
+    """Load the weights a `ReconstructorSpec` names, and refuse any others.
+
+    Parameters
+    ----------
+    model : str
+        A bundled weights name or a ``.safetensors`` path, as recorded.
+    weights_sha256 : str or None
+        The recorded `tensors_sha256`; None skips the check (a spec written by hand).
+
+    Raises
+    ------
+    WeightsUnavailableError
+        If the file is missing, or its tensors hash differs from `weights_sha256` (the file
+        was replaced, or a bundled name now holds retrained weights).
+    """
+    recorded = "" if weights_sha256 is None else f" (tensors sha256 {weights_sha256[:12]}...)"
+    try:
+        loaded = load_model(model)
+    except FileNotFoundError:
+        raise WeightsUnavailableError(
+            f"the weights {model}{recorded} this reconstructor was recorded with are missing: "
+            "put that file back, or choose other weights (--model) for another SR image"
+        ) from None
+    if weights_sha256 is not None and loaded.weights_sha256 != weights_sha256:
+        raise WeightsUnavailableError(
+            f"the weights {model} now hold other tensors (sha256 {loaded.weights_sha256[:12]}"
+            f"...) than the ones recorded{recorded}: put the recorded file back at that path, "
+            "or choose other weights (--model) for another SR image"
+        )
+    return loaded

@@ -1,13 +1,14 @@
-"""The inference child process: rebuild a `StackReconstructor` from its recipe and serve it.
+"""The inference child process: rebuild a `StackReconstructor` from its spec and serve it.
 
 Started by `ProcessReconstructor` as ``python -m livesr.pipeline._inference_child FD`` with one
 end of a socket pair as file descriptor FD. Messages are pickled tuples over a
 ``multiprocessing.connection.Connection``:
 
-- parent -> child: ``("init", recipe, nice, cpus)`` once, then ``("call", stack, raw_frames)`` or
-  ``("close",)``;
+- parent -> child: ``("init", spec_json, nice, cpus)`` once (a `ReconstructorSpec` as JSON,
+  not a pickle), then ``("call", stack, raw_frames)`` or ``("close",)``;
 - child -> parent: ``("ready", pid)`` or ``("error", traceback)`` after init, then
-  ``("ok", sr, provenance, compute_ms)`` or ``("error", message)`` per call.
+  ``("ok", sr, provenance, spec_json, compute_ms)`` or ``("error", message)`` per call;
+  ``spec_json`` is None unless the spec changed (Wiener SIM's first estimate).
 
 A module of its own (not multiprocessing's spawn) so the user's ``__main__`` script is never
 re-imported in the child: acquisition scripts need no ``if __name__ == "__main__"`` guard.
@@ -29,17 +30,19 @@ def serve(conn: Connection) -> int:
     Returns the process exit code: 0 after ``close`` or a closed connection, 1 if the
     reconstructor could not be built.
     """
+    from livesr.config import ReconstructorSpec
     from livesr.reconstruct import StackReconstructor
 
-    _, recipe, nice, cpus = conn.recv()
+    _, spec_json, nice, cpus = conn.recv()
     try:
         # Before the backend starts its thread pools, so they inherit cores and priority.
         if cpus:
             os.sched_setaffinity(0, cpus)
         if nice and hasattr(os, "nice"):
             os.nice(nice)
-        rec = StackReconstructor.create(**recipe)
+        rec = StackReconstructor.from_spec(ReconstructorSpec.model_validate_json(spec_json))
         rec.warmup()
+        sent = rec.spec
     except Exception:
         conn.send(("error", traceback.format_exc()))
         return 1
@@ -58,7 +61,11 @@ def serve(conn: Connection) -> int:
         except Exception as exc:
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
         else:
-            conn.send(("ok", sr, prov, (time.perf_counter() - start) * 1e3))
+            ms = (time.perf_counter() - start) * 1e3
+            spec, spec_json = rec.spec, None
+            if spec is not None and spec is not sent:
+                sent, spec_json = spec, spec.model_dump_json()
+            conn.send(("ok", sr, prov, spec_json, ms))
     rec.close()
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +29,20 @@ if TYPE_CHECKING:
     from pymmcore_plus import CMMCorePlus
 
 __all__ = ["LivePipeline", "PipelineError"]
+
+
+def _versions() -> dict[str, str]:
+    """Versions of the packages that shape a run's data, for the store's provenance."""
+    from importlib.metadata import distributions
+
+    from livesr._version import __version__
+
+    wanted = {"numpy", "zarr", "useq-schema", "pymmcore-plus", "torch", "onnxruntime", "tensorrt"}
+    out = {"python": sys.version.split()[0], "livesr": __version__}
+    for dist in distributions():
+        if dist.metadata["Name"] in wanted:
+            out[dist.metadata["Name"]] = dist.version
+    return out
 
 
 class PipelineError(RuntimeError):
@@ -189,13 +204,7 @@ class LivePipeline:
             "sequence": self.sequence.model_dump(mode="json", exclude_unset=True),
             "pattern": self.pattern.model_dump(mode="json"),
             "optics": self.config.optics.model_dump(mode="json"),
-            "reconstructors": {
-                self.channels[c]: {
-                    k: getattr(r.info, k) for k in ("name", "backend", "in_frames", "scale")
-                }
-                | {"weights_sha256": r.info.weights_sha256}
-                for c, r in self._recs.items()
-            },
+            "versions": _versions(),
         }
         self.store = SRStore.create(
             self.out,
@@ -210,6 +219,10 @@ class LivePipeline:
             overwrite=self.config.writer.overwrite,
             compression=self.config.writer.compression,
         )
+        # Static provenance, once: how each channel's SR is made (Wiener SIM adds its
+        # estimate once, from the SR writer thread).
+        specs = {self.channels[c]: r.spec for c, r in self._recs.items()}
+        self.store.set_reconstructor_specs("sr", specs)
         # Before the first frame: children import, build and warm up their reconstructors.
         self._recs, acquisition_cpus = move_to_processes(
             self._recs, self.config.inference_mode, self.config.inference_nice,

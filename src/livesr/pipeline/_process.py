@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from livesr._logger import exceptions_logged, logger
+from livesr.config import ReconstructorSpec
 
 from ._affinity import split_cpus
 from ._worker import ChannelReconstructor
@@ -44,13 +45,13 @@ STARTUP_TIMEOUT_S = 300.0
 
 
 class ProcessReconstructor(ChannelReconstructor):
-    """A `ChannelReconstructor` whose calls run in a child process built from a recipe.
+    """A `ChannelReconstructor` whose calls run in a child process built from its spec.
 
     Parameters
     ----------
     obj : StackReconstructor
-        Built by name (``obj.recipe`` is not None); the child builds its own from the recipe,
-        and this one stays here as the fallback.
+        Built by name (``obj.spec`` is not None); the child builds its own from the spec
+        (`StackReconstructor.from_spec`), and this one stays here as the fallback.
     nice : int
         Nice increment of the child process (Linux).
     cpus : set of int, optional
@@ -64,14 +65,14 @@ class ProcessReconstructor(ChannelReconstructor):
 
     def __init__(self, obj: Any, nice: int = 0, cpus: set[int] | None = None) -> None:
         super().__init__(obj)
-        recipe = getattr(obj, "recipe", None)
-        if recipe is None:
+        spec = getattr(obj, "spec", None)
+        if spec is None:
             raise ValueError(
                 f"{type(obj).__name__} was not built by name (StackReconstructor.create with "
                 "a weights name, path or ModelConfig), so no other process can rebuild it; "
                 "use inference_mode='thread'"
             )
-        self._recipe: dict[str, Any] = recipe
+        self._child_spec: ReconstructorSpec = spec
         self._nice = nice
         self._cpus = cpus
         self._proc: subprocess.Popen[bytes] | None = None
@@ -86,6 +87,11 @@ class ProcessReconstructor(ChannelReconstructor):
     def pid(self) -> int | None:
         """The child's process id while it serves calls, else None."""
         return self._pid if self._conn is not None else None
+
+    @property
+    def spec(self) -> ReconstructorSpec | None:
+        """The child's spec (with Wiener SIM's estimate once made); after a fallback, ours."""
+        return self._child_spec if self.fallback_reason is None else super().spec
 
     @property
     def in_process(self) -> bool:
@@ -129,7 +135,8 @@ class ProcessReconstructor(ChannelReconstructor):
         finally:
             child_end.close()
         self._conn = Connection(parent_end.detach())
-        self._conn.send(("init", self._recipe, self._nice, self._cpus))
+        # JSON, not a pickle: the child validates it like any spec read from a store.
+        self._conn.send(("init", self._child_spec.model_dump_json(), self._nice, self._cpus))
 
     def wait_ready(self, timeout_s: float = STARTUP_TIMEOUT_S) -> bool:
         """Wait until the child has built and warmed its reconstructor.
@@ -168,8 +175,11 @@ class ProcessReconstructor(ChannelReconstructor):
                 self._fall_back(f"inference process died (exit code {self._exit_code()}): {exc!r}")
             else:
                 if answer[0] == "ok":
-                    self.compute_ms.append(answer[3])
-                    return answer[1], answer[2]
+                    _, sr, provenance, spec_json, compute_ms = answer
+                    self.compute_ms.append(compute_ms)
+                    if spec_json is not None:  # the child's spec changed (Wiener estimate)
+                        self._child_spec = ReconstructorSpec.model_validate_json(spec_json)
+                    return sr, provenance
                 raise RuntimeError(f"in the inference process: {answer[1]}")
         return super().__call__(stack, raw_frames)
 
@@ -212,7 +222,7 @@ def move_to_processes(
 
     Eligible under ``mode="auto"``: a network model built by name, on the CPU, on a system
     that can pass a socket to a child (POSIX). ``mode="process"`` asks for every channel with
-    a recipe (GPU ones too) and warns about the rest; ``"thread"`` changes nothing. Children
+    a spec (GPU ones too) and warns about the rest; ``"thread"`` changes nothing. Children
     start in parallel and this waits until all are ready (before the first frame).
 
     Returns
@@ -227,7 +237,7 @@ def move_to_processes(
         return dict(recs), None
     out: dict[int, ChannelReconstructor] = dict(recs)
     eligible = {c: rec for c, rec in recs.items() if _eligible(c, rec, mode)}
-    threads = max((rec.obj.recipe.get("threads") or 0 for rec in eligible.values()), default=0)
+    threads = max((rec.obj.spec.threads or 0 for rec in eligible.values()), default=0)
     split = split_cpus(threads or None) if pin else None
     moved: list[ProcessReconstructor] = []
     for c, rec in eligible.items():
@@ -255,8 +265,8 @@ def _ineligible(rec: ChannelReconstructor, mode: str) -> str | None:
     """Why `rec` stays in this process under `mode`, or None."""
     if os.name != "posix":
         return "child processes get their socket by descriptor passing, POSIX only"
-    if getattr(rec.obj, "recipe", None) is None:
-        return "it was not built by name (StackReconstructor.create), so no recipe"
+    if rec.spec is None:
+        return "it was not built by name (StackReconstructor.create), so it has no spec"
     info = rec.info
     if mode == "auto" and info.backend == "wiener":
         return "Wiener SIM is cheap and mostly outside the GIL (FFTs)"

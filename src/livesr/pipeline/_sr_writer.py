@@ -1,4 +1,10 @@
-"""The SR writer thread: SR frames reach the store without holding up reconstruction."""
+"""The SR writer thread: SR frames reach the store without holding up reconstruction.
+
+Besides the frames, it records their provenance: each channel's `ReconstructorSpec` when it
+changes (at most twice per run: the start, and Wiener SIM's first estimate) and the per-stack
+values (normalisation, timing, backend) in the store's small (t, c) arrays, batched per
+drained queue so a burst of frames costs one write per array.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +17,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from livesr._logger import logger
+from livesr.config import ReconstructorSpec
 from livesr.io import SRStore
 
 __all__ = ["SRWriter"]
 
 _STOP = object()
+#: Per-stack values are written at least every this many frames even while frames keep coming.
+_MAX_PENDING = 64
 
 
 class SRWriter:
@@ -33,17 +42,23 @@ class SRWriter:
         self._queue: queue.Queue[Any] = queue.Queue()
         self.written = 0
         self.errors: list[str] = []
+        self._pending: list[tuple[tuple[int, int], Mapping[str, Any]]] = []
         self._thread = threading.Thread(target=self._run, name="livesr-sr-writer", daemon=True)
 
     def start(self) -> None:
         """Start the thread."""
         self._thread.start()
 
-    def put(
-        self, t: int, c: int, image: NDArray[np.float32], provenance: Mapping[str, Any]
-    ) -> None:
-        """Queue SR frame (t, c) (inference thread; O(1))."""
-        self._queue.put((t, c, image, provenance))
+    def put(self, t: int, c: int, image: NDArray[np.float32], values: Mapping[str, Any]) -> None:
+        """Queue SR frame (t, c) and its per-stack values (inference thread; O(1)).
+
+        `values` maps fields of `livesr.io.STACK_FIELDS` to this stack's value.
+        """
+        self._queue.put((t, c, image, values))
+
+    def put_spec(self, c: int, spec: ReconstructorSpec) -> None:
+        """Queue channel `c`'s new spec for the store's static provenance (inference thread)."""
+        self._queue.put(("spec", c, spec))
 
     def flush(self) -> None:
         """Block until every queued frame is written."""
@@ -59,13 +74,37 @@ class SRWriter:
             item = self._queue.get()
             try:
                 if item is _STOP:
+                    self._record()
                     return
-                t, c, image, provenance = item
-                prov = {k: v for k, v in provenance.items() if k != "raw_frames"}
-                self.store.write_sr(t, c, image, provenance=prov)
-                self.written += 1
-            except Exception as exc:
-                logger.exception("writing SR frame failed")
-                self.errors.append(f"SR frame t={item[0]} c={item[1]} not written: {exc}")
+                self._write(item)
+                if self._queue.empty() or len(self._pending) >= _MAX_PENDING:
+                    self._record()
             finally:
                 self._queue.task_done()
+
+    def _write(self, item: tuple[Any, ...]) -> None:
+        try:
+            if item[0] == "spec":
+                _, c, spec = item
+                self.store.set_reconstructor_specs("sr", {self.store.channels[c]: spec})
+                return
+            t, c, image, values = item
+            self.store.write_sr(t, c, image)
+            self.written += 1
+            self._pending.append(((t, c), values))
+        except Exception as exc:
+            logger.exception("writing SR frame failed")
+            self.errors.append(f"SR item {item[:2]} not written: {exc}")
+
+    def _record(self) -> None:
+        """Write the pending frames' per-stack values, one write per field."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        fields = {field for _, values in pending for field in values}
+        columns = {f: [values.get(f) for _, values in pending] for f in fields}
+        try:
+            self.store.record_stacks("sr", [key for key, _ in pending], columns)
+        except Exception as exc:
+            logger.exception("recording per-stack SR values failed")
+            self.errors.append(f"per-stack values of {len(pending)} SR frames not written: {exc}")

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from livesr._logger import exceptions_logged, logger
+from livesr.config import ReconstructorSpec
 from livesr.io import SRStore
 from livesr.reconstruct import Reconstructor, ReconstructorInfo
 
@@ -45,6 +46,17 @@ class ChannelReconstructor:
     def in_process(self) -> bool:
         """Whether calls reconstruct in this process (on the calling thread)."""
         return True
+
+    @property
+    def spec(self) -> ReconstructorSpec | None:
+        """How the wrapped object is rebuilt (`StackReconstructor.spec`); None for objects.
+
+        May change once, when Wiener SIM fixed its parameters on the first stack.
+        """
+        if not self._is_stack:
+            return None
+        spec: ReconstructorSpec | None = self.obj.spec
+        return spec
 
     @property
     def info(self) -> ReconstructorInfo:
@@ -141,6 +153,8 @@ class InferenceWorker:
         self.last_sr: float | None = None
         self.errors: list[str] = []
         self.sr_writer = SRWriter(store)
+        # The specs already in the store; a channel's new spec object is recorded once.
+        self._specs = {c: rec.spec for c, rec in self.reconstructors.items()}
         self._thread = threading.Thread(target=self._run, name="livesr-inference", daemon=True)
 
     def start(self) -> None:
@@ -227,8 +241,28 @@ class InferenceWorker:
         sr, prov = rec(data, raw_frames)
         ms = (time.perf_counter() - t0) * 1e3
         self.reconstruct_ms.append(ms)
-        self.sr_writer.put(t, c, sr, prov)
+        spec = rec.spec
+        if spec is not None and spec is not self._specs.get(c):
+            self._specs[c] = spec
+            self.sr_writer.put_spec(c, spec)
         return sr, prov, ms
+
+    def _write(
+        self, t: int, c: int, sr: NDArray[np.float32], prov: Mapping[str, Any],
+        reconstruct_ms: float, latency_ms: float | None,
+    ) -> None:  # fmt: skip
+        """Hand SR frame (t, c) and its per-stack values to the SR writer thread."""
+        norm = prov.get("normalization")
+        stats = norm if isinstance(norm, dict) else {}
+        values = {
+            "norm_low": stats.get("low"),
+            "norm_high": stats.get("high"),
+            "reconstruct_ms": reconstruct_ms,
+            "latency_ms": latency_ms,
+            "backfill": latency_ms is None,
+            "backend": f"{prov.get('backend')}-{prov.get('device')}",
+        }
+        self.sr_writer.put(t, c, sr, values)
 
     def _live(self, stack: SIMStack) -> None:
         t, c = stack.index.get("t", 0), stack.index.get("c", 0)
@@ -242,6 +276,7 @@ class InferenceWorker:
             return
         now = time.perf_counter()
         latency = (now - stack.t_last) * 1e3
+        self._write(t, c, sr, prov, ms, latency)
         self.latencies_ms.append(latency)
         self.sr_live += 1
         self.first_sr = self.first_sr or now
@@ -277,6 +312,7 @@ class InferenceWorker:
             try:
                 data = self.store.read_stack(t, c)
                 sr, prov, ms = self._reconstruct(t, c, data)
+                self._write(t, c, sr, prov, ms, None)
             except Exception as exc:
                 logger.exception("backfill of stack t=%d c=%d failed", t, c)
                 self.sr_failed += 1

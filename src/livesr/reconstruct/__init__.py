@@ -2,7 +2,9 @@
 
 `create_reconstructor` builds a `Reconstructor` (the protocol every backend follows) for a
 network or for conventional SIM; `StackReconstructor` wraps it with normalisation and
-provenance, and is the one per-stack path the live pipeline and reprocessing share.
+provenance, and is the one per-stack path the live pipeline and reprocessing share. Its
+`livesr.config.ReconstructorSpec` (``StackReconstructor.spec``) rebuilds it anywhere
+(``StackReconstructor.from_spec``).
 Conventional SIM lives in `livesr.reconstruct.conventional` (numpy only), the deep-learning
 runtimes in `livesr.reconstruct.runtimes`; both are re-exported here.
 """

@@ -3,8 +3,10 @@
 Live SR and SR recomputed later from the raw store must be identical, and each SR frame must say
 how it was made. Both are guaranteed by routing every stack through this single object:
 raw uint16 (F, Y, X) -> normalise -> Reconstructor -> denormalise -> float32 (sY, sX), plus a
-provenance dict. Conventional SIM (``backend == "wiener"``) skips the normalisation: Wiener SIM
-works on raw counts and its output is already in count units.
+provenance dict; and by describing the object with one `ReconstructorSpec`, which
+`StackReconstructor.from_spec` turns back into the same object in another process or on another
+machine. Conventional SIM (``backend == "wiener"``) skips the normalisation: Wiener SIM works
+on raw counts and its output is already in count units.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from livesr._version import __version__
-from livesr.config import BackendConfig, ModelConfig
+from livesr.config import BackendConfig, ModelConfig, ReconstructorSpec
 
 from ._normalize import NormalizationStats, PercentileNormalizer
 from ._protocol import Reconstructor
+from ._spec import model_reference, normalization_spec, wiener_spec
 
 if TYPE_CHECKING:
     import torch
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
     from livesr.models import LoadedModel
 
 __all__ = ["StackReconstructor"]
+
+_BACKEND_OPTIONS = ("device", "precision", "batch_size", "tile_size", "tile_overlap")
 
 
 class StackReconstructor:
@@ -45,6 +50,8 @@ class StackReconstructor:
     normalize : bool
         False feeds raw counts (as float32) to the network, for models trained without
         normalisation (card ``normalisation.method == "none"``).
+    spec : ReconstructorSpec, optional
+        How this object is rebuilt; `create` and `from_spec` set it.
 
     Notes
     -----
@@ -63,13 +70,14 @@ class StackReconstructor:
         *,
         model_card: dict[str, Any] | None = None,
         normalize: bool = True,
+        spec: ReconstructorSpec | None = None,
     ) -> None:
         self.reconstructor = reconstructor
         self.normalizer = normalizer if normalizer is not None else PercentileNormalizer()
         self.model_card = dict(model_card or {})
         info = reconstructor.info
         self._raw_counts = info.backend == "wiener" or not normalize
-        self._recipe: dict[str, Any] | None = None
+        self._spec = spec
         self._static = {
             "model": info.name,
             "weights_sha256": info.weights_sha256,
@@ -107,50 +115,117 @@ class StackReconstructor:
             Defaults to the model card's normalisation (the authors' min-max).
         **options
             More `create_reconstructor` keyword arguments.
+
+        Notes
+        -----
+        A model named by value (bundled name, path, `ModelConfig` with weights, or
+        ``"wiener"``) gives an object with a `spec`; one built from an object in memory has
+        none (no other process can rebuild it).
         """
         from livesr.models import load_model
 
-        from ._factory import create_reconstructor
+        from ._factory import create_reconstructor, parse_backend
 
-        # Only a model named by value (not an object in memory) can be rebuilt elsewhere.
-        recipe: dict[str, Any] | None = None
-        if isinstance(model, str | Path | ModelConfig):
-            recipe = {"model": model, "backend": backend, "frame_shape": frame_shape,
-                      "normalizer": normalizer, **options}  # fmt: skip
         if isinstance(backend, BackendConfig):
-            options = {
-                "device": backend.device,
-                "precision": backend.precision,
-                "batch_size": backend.batch_size,
-                "tile_size": backend.tile_size,
-                "tile_overlap": backend.tile_overlap,
-                **options,
-            }
+            options = {**{k: getattr(backend, k) for k in _BACKEND_OPTIONS}, **options}
             backend = backend.backend
-        card: dict[str, Any] = {}
-        is_wiener = backend == "wiener" or (isinstance(model, str) and model == "wiener")
-        if not is_wiener:
-            loaded = load_model(model)
-            model, card = loaded, loaded.card
-        rec = create_reconstructor(model, backend, frame_shape=frame_shape, **options)
-        # The card says how the network was trained to be fed; follow it unless told otherwise.
-        scaling = card.get("normalisation") or {}
-        if normalizer is None and scaling.get("method", "percentile") != "none":
-            normalizer = PercentileNormalizer(
-                scaling.get("low", 0.0), scaling.get("high", 100.0), clip=scaling.get("clip", True)
+        backend, device = parse_backend(backend, options.pop("device", "auto"))
+        chosen = {k: options.pop(k) for k in _BACKEND_OPTIONS[1:] if k in options}
+        if backend == "wiener" or (isinstance(model, str) and model == "wiener"):
+            rec = create_reconstructor("wiener", "wiener", frame_shape=frame_shape, **chosen,
+                                       **options)  # fmt: skip
+            return cls(rec, spec=wiener_spec(options, frame_shape))
+        loaded = load_model(model)
+        settings = BackendConfig.model_validate(
+            {"backend": backend, "device": device.split(":")[0], **chosen}
+        )
+        norm = normalization_spec(loaded.card, normalizer)
+        threads = options.pop("threads", None)
+        rec = create_reconstructor(
+            loaded, settings.backend, device, settings.precision, frame_shape=frame_shape,
+            batch_size=settings.batch_size, tile_size=settings.tile_size,
+            tile_overlap=settings.tile_overlap, threads=threads, **options,
+        )  # fmt: skip
+        ref = model_reference(model)
+        spec = None
+        if ref is not None:
+            info = rec.info
+            spec = ReconstructorSpec(
+                **settings.model_dump(exclude={"backend", "device"}),
+                backend=info.backend,  # what "auto" resolved to, as it ran
+                device=info.device.split(":")[0],
+                model=ref,
+                weights_sha256=loaded.weights_sha256,
+                normalization=norm,
+                frame_shape=frame_shape,
+                threads=threads,
             )
-        out = cls(rec, normalizer, model_card=card, normalize=scaling.get("method") != "none")
-        out._recipe = recipe
-        return out
+        return cls(
+            rec,
+            PercentileNormalizer(norm.p_low, norm.p_high, clip=norm.clip),
+            model_card=loaded.card,
+            normalize=norm.method != "none",
+            spec=spec,
+        )
+
+    @classmethod
+    def from_spec(cls, spec: ReconstructorSpec) -> StackReconstructor:
+        """Rebuild the reconstructor `spec` describes (here, or in another process).
+
+        Network weights are loaded from ``spec.model`` and must have ``spec.weights_sha256``;
+        Wiener SIM reuses the recorded pattern parameters and Wiener constant.
+
+        Raises
+        ------
+        livesr.models.WeightsUnavailableError
+            If the weights file is missing or holds other tensors than recorded.
+        BackendUnavailableError
+            If the recorded backend cannot run here.
+        """
+        from livesr.models import load_recorded_model
+
+        if spec.sim is not None:
+            from .conventional import SIMParameters
+
+            sim = spec.sim
+            params = sim.parameters
+            return cls.create(
+                "wiener", "wiener", frame_shape=spec.frame_shape, pattern=sim.pattern,
+                optics=sim.optics, channel=sim.channel, wiener=sim.wiener, workers=spec.threads,
+                params=None if params is None else SIMParameters.from_dict(params),
+            )  # fmt: skip
+        loaded = load_recorded_model(spec.model, spec.weights_sha256)
+        norm = spec.normalization
+        built = cls.create(
+            loaded,
+            BackendConfig.model_validate(spec.model_dump(include=set(BackendConfig.model_fields))),
+            frame_shape=spec.frame_shape,
+            normalizer=PercentileNormalizer(norm.p_low, norm.p_high, clip=norm.clip),
+            threads=spec.threads,
+        )
+        built._spec = spec
+        return built
 
     @property
-    def recipe(self) -> dict[str, Any] | None:
-        """The `create` arguments that built this object, or None if it was not built by name.
+    def spec(self) -> ReconstructorSpec | None:
+        """How to rebuild this object (`from_spec`), or None if it was built from an object.
 
-        A picklable description: ``StackReconstructor.create(**recipe)`` in another process
-        builds an identical reconstructor (the live pipeline runs CPU inference that way).
+        For Wiener SIM the spec gains the estimated pattern parameters and Wiener constant once
+        the first stack fixed them, so a rebuild reproduces this object's SR exactly.
         """
-        return None if self._recipe is None else dict(self._recipe)
+        spec = self._spec
+        if spec is not None and spec.sim is not None and spec.sim.parameters is None:
+            params = getattr(self.reconstructor, "params", None)
+            if params is not None:
+                wiener = getattr(self.reconstructor, "wiener", None)
+                sim = spec.sim.model_copy(
+                    update={"parameters": params.to_dict(), "wiener": wiener}
+                )
+                # Validated again: the report must round-trip through JSON like any spec.
+                self._spec = spec = ReconstructorSpec.model_validate(
+                    {**spec.model_dump(), "sim": sim.model_dump(mode="json")}
+                )
+        return spec
 
     @property
     def scale(self) -> int:

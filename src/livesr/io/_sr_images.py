@@ -1,0 +1,229 @@
+"""SR images of a run store and their provenance: static specs and per-stack values.
+
+Each SR image ``name`` (``"sr"``, or ``"sr_<model>"`` for another model) is, next to the raw
+data::
+
+    <name>/0               float32 (T, C, sY, sX), OME image
+    <name>_done            bool (T, C): frame (t, c) is written
+    <name>_stacks/<field>  (T, C) per-stack values, one small array per field (`STACK_FIELDS`)
+
+and in the root ``livesr`` attribute ``sr_images[name] = {"scale": s, "specs": {channel:
+ReconstructorSpec}}``. The specs are static: written when the run starts (and once more for
+Wiener SIM, when its first stack fixed the pattern parameters), never per frame. What changes
+per stack (the normalisation applied, timing, the backend that ran, live or backfilled) goes
+into the ``_stacks`` arrays, indexed like ``<name>_done``, so no stack's values overwrite
+another's and the root attributes are not rewritten while frames flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from livesr.config import ReconstructorSpec
+
+if TYPE_CHECKING:
+    import zarr
+
+__all__ = ["STACK_FIELDS", "SRImages"]
+
+_T_CHUNK = 256  # time points per chunk of the small (T, C) arrays
+
+#: Per-stack values of an SR image: field -> (dtype, fill value for "not recorded").
+#: norm_low/high: raw counts mapped to 0 and 1 (NaN: raw counts fed, no normalisation);
+#: reconstruct_ms: time in the reconstructor; latency_ms: last raw frame -> SR (NaN when
+#: backfilled or reprocessed); backfill: reconstructed after the live run (from the raw store);
+#: backend: code of "<backend>-<device>" that ran, 1-based into the array's ``codes`` attribute.
+STACK_FIELDS: dict[str, tuple[str, Any]] = {
+    "norm_low": ("float64", np.nan),
+    "norm_high": ("float64", np.nan),
+    "reconstruct_ms": ("float32", np.nan),
+    "latency_ms": ("float32", np.nan),
+    "backfill": ("bool", False),
+    "backend": ("uint8", 0),
+}
+
+
+class SRImages:
+    """The SR-image half of `SRStore` (a mixin: the store supplies group, info and arrays)."""
+
+    path: Path
+    _group: zarr.Group
+
+    if TYPE_CHECKING:
+
+        @property
+        def info(self) -> dict[str, Any]: ...
+        @property
+        def channels(self) -> tuple[str, ...]: ...
+        @property
+        def n_timepoints(self) -> int: ...
+        def _array(self, name: str) -> zarr.Array: ...
+        def _update_info(self, **changes: Any) -> None: ...
+        def _create_image(
+            self, name: str, n_t: int, shape: tuple[int, int], pixel_size_um: float
+        ) -> None: ...
+        def _ensure_t(self, t: int, names: Sequence[str]) -> None: ...
+
+    def _create_mask(
+        self, name: str, n_t: int, dtype: str = "bool", fill_value: Any = False
+    ) -> None:
+        n_c = len(self.channels)
+        self._group.create_array(
+            name,
+            shape=(n_t, n_c),
+            chunks=(_T_CHUNK, n_c),
+            dtype=dtype,
+            fill_value=fill_value,
+            dimension_names=["t", "c"],
+        )
+
+    def add_sr(self, name: str, scale: int | None = None) -> None:
+        """Add an SR image `name` (``"sr"`` or ``"sr_<model>"``), its done mask and values.
+
+        Other models' reconstructions of the same raw data live next to the main ``sr``.
+        Does nothing if it already exists.
+        """
+        if name != "sr" and not name.startswith("sr_"):
+            raise ValueError(f"SR image names are 'sr' or start with 'sr_', got {name!r}")
+        if name in self._group:
+            return
+        info = self.info
+        s = int(scale or info["scale"])
+        y, x = info["frame_shape"]
+        n_t = self.n_timepoints
+        self._create_image(name, n_t, (y * s, x * s), info["pixel_size_um"] / s)
+        self._create_mask(f"{name}_done", n_t)
+        self._group.create_group(f"{name}_stacks")
+        for field, (dtype, fill) in STACK_FIELDS.items():
+            self._create_mask(f"{name}_stacks/{field}", n_t, dtype, fill)
+        self._update_info(sr_images={**info["sr_images"], name: {"scale": s, "specs": {}}})
+
+    def sr_names(self) -> tuple[str, ...]:
+        """Names of the SR images in this store (``"sr"`` first)."""
+        return tuple(self.info["sr_images"])
+
+    def sr_array_names(self, name: str) -> list[str]:
+        """Paths of every (T, C, ...) array of SR image `name` (image, done mask, values)."""
+        return [f"{name}/0", f"{name}_done", *(f"{name}_stacks/{f}" for f in STACK_FIELDS)]
+
+    def sr_array(self, name: str = "sr") -> zarr.Array:
+        """float32 (T, C, sY, sX) SR image `name`."""
+        return self._array(f"{name}/0")
+
+    @property
+    def sr(self) -> zarr.Array:
+        """float32 (T, C, sY, sX) main SR image."""
+        return self.sr_array("sr")
+
+    def sr_done(self, name: str = "sr") -> NDArray[np.bool_]:
+        """Mask (T, C), bool: which SR frames of `name` are written."""
+        return np.asarray(self._array(f"{name}_done")[:], dtype=bool)
+
+    def raw_done(self) -> NDArray[np.bool_]:
+        """Mask (T, C), bool: which raw stacks are completely on disk."""
+        return np.asarray(self._array("raw_done")[:], dtype=bool)
+
+    def missing_sr(self, name: str = "sr") -> list[tuple[int, int]]:
+        """(t, c) of complete raw stacks whose SR `name` is not written yet."""
+        raw = self.raw_done()
+        done = self.sr_done(name)
+        n = min(raw.shape[0], done.shape[0])
+        todo = raw[:n] & ~done[:n]
+        if raw.shape[0] > n:
+            todo = np.concatenate([todo, raw[n:]])
+        return [(int(t), int(c)) for t, c in zip(*np.nonzero(todo), strict=True)]
+
+    # ------------------------------------------------------------------ writing
+    def write_sr(self, t: int, c: int, image: NDArray[np.float32], *, name: str = "sr") -> None:
+        """Write SR frame (sY, sX) of stack (t, c) and mark it done.
+
+        The raw frames of SR frame (t, c) are always ``raw[t, c]``; record how it was made
+        with `set_reconstructor_specs` (once) and `record_stacks` (per stack).
+        """
+        self._ensure_t(t, self.sr_array_names(name))
+        self.sr_array(name)[t, c] = image
+        self._array(f"{name}_done")[t, c] = True
+
+    def set_reconstructor_specs(
+        self, name: str, specs: Mapping[str, ReconstructorSpec | None]
+    ) -> None:
+        """Record how SR image `name` is made, per channel name (static provenance).
+
+        Channels mapped to None keep what they had. One write of the root attributes.
+        """
+        images = self.info["sr_images"]
+        entry = images.setdefault(name, {"scale": self.info["scale"], "specs": {}})
+        for channel, spec in specs.items():
+            if channel not in self.channels:
+                raise KeyError(f"channel {channel!r} not in this store; known: {self.channels}")
+            if spec is not None:
+                entry["specs"][channel] = spec.model_dump(mode="json")
+        self._update_info(sr_images=images)
+
+    def reconstructor_specs(self, name: str = "sr") -> dict[str, ReconstructorSpec]:
+        """The recorded `ReconstructorSpec` of SR image `name` per channel (empty if none)."""
+        entry = self.info["sr_images"].get(name, {})
+        return {
+            channel: ReconstructorSpec.model_validate(spec)
+            for channel, spec in entry.get("specs", {}).items()
+        }
+
+    def record_stacks(
+        self, name: str, keys: Sequence[tuple[int, int]], values: Mapping[str, Sequence[Any]]
+    ) -> None:
+        """Write per-stack values of SR frames `keys` (t, c), one write per field.
+
+        Parameters
+        ----------
+        name : str
+            SR image.
+        keys : sequence of (t, c)
+            The stacks.
+        values : mapping of field -> sequence, one value per key
+            Fields of `STACK_FIELDS`; ``"backend"`` as strings (``"torch-cpu"``), coded here.
+            Fields left out stay unrecorded.
+        """
+        if not keys:
+            return
+        unknown = set(values) - set(STACK_FIELDS)
+        if unknown:
+            raise KeyError(f"unknown per-stack fields {sorted(unknown)}; known: {STACK_FIELDS}")
+        ts, cs = (list(axis) for axis in zip(*keys, strict=True))
+        self._ensure_t(max(ts), self.sr_array_names(name))
+        for field, column in values.items():
+            if len(column) != len(keys):
+                raise ValueError(f"{field}: {len(column)} values for {len(keys)} stacks")
+            array = self._array(f"{name}_stacks/{field}")
+            data = self._codes(array, column) if field == "backend" else list(column)
+            array.vindex[ts, cs] = np.asarray(data, dtype=STACK_FIELDS[field][0])
+
+    @staticmethod
+    def _codes(array: zarr.Array, labels: Sequence[Any]) -> list[int]:
+        codes: list[str] = list(array.attrs.get("codes", []))  # type: ignore[arg-type]
+        new = [str(x) for x in dict.fromkeys(labels) if x is not None and str(x) not in codes]
+        if new:
+            codes += new
+            array.attrs["codes"] = codes  # a new backend: rare, one small metadata write
+        return [0 if x is None else codes.index(str(x)) + 1 for x in labels]
+
+    def stack_values(self, name: str = "sr") -> dict[str, NDArray[Any]]:
+        """Per-stack values of SR image `name`: field -> (T, C) array (`STACK_FIELDS`).
+
+        ``"backend"`` comes back decoded, as an object array of strings (None: unrecorded).
+        """
+        out: dict[str, NDArray[Any]] = {}
+        for field in STACK_FIELDS:
+            array = self._array(f"{name}_stacks/{field}")
+            data = np.asarray(array[:])
+            if field == "backend":
+                codes: list[Any] = [None, *array.attrs.get("codes", [])]  # type: ignore[misc]
+                labels = np.empty(len(codes), dtype=object)
+                labels[:] = codes
+                data = labels[data]
+            out[field] = data
+        return out
