@@ -16,8 +16,8 @@ pytest.importorskip("safetensors")
 from tiny_models import save_tiny_weights
 
 
-def _claim_width(weights: Path, out: Path, width: int) -> Path:
-    """Copy `weights` with a card that claims `width` channels (tensors unchanged)."""
+def _claim(weights: Path, out: Path, options: dict[str, int]) -> Path:
+    """Copy `weights` with a card that claims other architecture `options` (same tensors)."""
     from safetensors import safe_open
     from safetensors.torch import save_file
 
@@ -27,20 +27,29 @@ def _claim_width(weights: Path, out: Path, width: int) -> Path:
         meta = dict(f.metadata())
         tensors = {k: f.get_tensor(k) for k in f.keys()}
     card = json.loads(meta[CARD_METADATA_KEY])
-    card["options"]["width"] = width
+    card["options"].update(options)
     meta[CARD_METADATA_KEY] = json.dumps(card)
     save_file(tensors, str(out), metadata=meta)
     return out
 
 
+CLAIMS = {
+    # Within the options' bounds, but ~10 GB of weights: only the meta-device check stops it.
+    "huge but valid options": ({"groups": 16, "blocks": 32, "width": 512}, "do not fit the card"),
+    # Beyond the bounds: the card's own validation refuses it.
+    "width 4096": ({"width": 4096}, "less than or equal to 512"),
+}
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=list(CLAIMS))
 def test_a_card_claiming_a_huge_network_is_refused_within_a_small_memory_limit(
-    tmp_path: Path,
+    tmp_path: Path, claim: str
 ) -> None:
-    lying = _claim_width(
-        save_tiny_weights(tmp_path / "tiny.safetensors"), tmp_path / "w.safetensors", 4096
-    )
+    options, message = CLAIMS[claim]
+    tiny = save_tiny_weights(tmp_path / "tiny.safetensors")
+    lying = _claim(tiny, tmp_path / "lying.safetensors", options)
     assert lying.stat().st_size < 1_000_000
-    # A child with 2 GB of heap: building the claimed 4096-wide DFCAN needs far more.
+    # A child with 2 GB of heap: building the claimed network would need far more.
     script = textwrap.dedent(f"""
         import resource, sys
         from livesr.models import load_weights
@@ -56,4 +65,4 @@ def test_a_card_claiming_a_huge_network_is_refused_within_a_small_memory_limit(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "do not fit the card's architecture" in done.stdout
+    assert message in done.stdout
