@@ -4,7 +4,8 @@ Started by `ProcessReconstructor` as ``python -m livesr.pipeline._inference_chil
 end of a socket pair as file descriptor FD. Messages are pickled tuples over a
 ``multiprocessing.connection.Connection``:
 
-- parent -> child: ``("init", recipe, nice, cpus)`` once, then ``("call", stack, raw_frames)`` or
+- parent -> child: ``("init", recipe, nice, cpus, malloc)`` once (the parent's `HostTuning`:
+  nice 0, cpus None and malloc False change nothing), then ``("call", stack, raw_frames)`` or
   ``("close",)``;
 - child -> parent: ``("ready", pid)`` or ``("error", traceback)`` after init, then
   ``("ok", sr, provenance, compute_ms)`` or ``("error", message)`` per call.
@@ -29,12 +30,16 @@ def serve(conn: Connection) -> int:
     Returns the process exit code: 0 after ``close`` or a closed connection, 1 if the
     reconstructor could not be built.
     """
+    from livesr._host import affinity_supported, tune_malloc
     from livesr.reconstruct import StackReconstructor
 
-    _, recipe, nice, cpus = conn.recv()
+    _, recipe, nice, cpus, malloc = conn.recv()
     try:
-        # Before the backend starts its thread pools, so they inherit cores and priority.
-        if cpus:
+        # Before the backend starts its thread pools, so they inherit cores and priority, and
+        # before anything allocates (one arena). The child ends with the run: nothing to undo.
+        if malloc:
+            tune_malloc()
+        if cpus and affinity_supported():
             os.sched_setaffinity(0, cpus)
         if nice and hasattr(os, "nice"):
             os.nice(nice)

@@ -55,6 +55,8 @@ class ProcessReconstructor(ChannelReconstructor):
         Nice increment of the child process (Linux).
     cpus : set of int, optional
         Cores the child may run on (Linux); None leaves it to the scheduler.
+    malloc : bool
+        Tune the child's allocator (`livesr._host.tune_malloc`) before it builds anything.
 
     Notes
     -----
@@ -62,7 +64,9 @@ class ProcessReconstructor(ChannelReconstructor):
     While a call waits for the child, that thread holds no GIL.
     """
 
-    def __init__(self, obj: Any, nice: int = 0, cpus: set[int] | None = None) -> None:
+    def __init__(
+        self, obj: Any, nice: int = 0, cpus: set[int] | None = None, malloc: bool = False
+    ) -> None:
         super().__init__(obj)
         recipe = getattr(obj, "recipe", None)
         if recipe is None:
@@ -74,6 +78,7 @@ class ProcessReconstructor(ChannelReconstructor):
         self._recipe: dict[str, Any] = recipe
         self._nice = nice
         self._cpus = cpus
+        self._malloc = malloc
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self._pid: int | None = None
@@ -129,7 +134,7 @@ class ProcessReconstructor(ChannelReconstructor):
         finally:
             child_end.close()
         self._conn = Connection(parent_end.detach())
-        self._conn.send(("init", self._recipe, self._nice, self._cpus))
+        self._conn.send(("init", self._recipe, self._nice, self._cpus, self._malloc))
 
     def wait_ready(self, timeout_s: float = STARTUP_TIMEOUT_S) -> bool:
         """Wait until the child has built and warmed its reconstructor.
@@ -206,8 +211,9 @@ class ProcessReconstructor(ChannelReconstructor):
 
 
 def move_to_processes(
-    recs: Mapping[int, ChannelReconstructor], mode: str, nice: int, pin: bool
-) -> tuple[dict[int, ChannelReconstructor], set[int] | None]:
+    recs: Mapping[int, ChannelReconstructor], mode: str, nice: int, pin: bool,
+    malloc: bool = False,
+) -> tuple[dict[int, ChannelReconstructor], set[int] | None]:  # fmt: skip
     """Give each eligible channel a child process; the others keep their reconstructor.
 
     Eligible under ``mode="auto"``: a network model built by name, on the CPU, on a system
@@ -231,7 +237,8 @@ def move_to_processes(
     split = split_cpus(threads or None) if pin else None
     moved: list[ProcessReconstructor] = []
     for c, rec in eligible.items():
-        proc = ProcessReconstructor(rec.obj, nice=nice, cpus=None if split is None else split[1])
+        cpus = None if split is None else split[1]
+        proc = ProcessReconstructor(rec.obj, nice=nice, cpus=cpus, malloc=malloc)
         proc.start()
         out[c] = proc
         moved.append(proc)

@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from livesr._host import lower_current_thread_priority
 from livesr._logger import exceptions_logged, logger
 from livesr.io import SRStore
 from livesr.reconstruct import Reconstructor, ReconstructorInfo
 
 from ._assembler import SIMStack
-from ._priority import lower_current_thread_priority
 from ._sr_writer import SRWriter
 
 __all__ = ["ChannelReconstructor", "InferenceWorker"]
