@@ -27,8 +27,7 @@ SCRIPT = """
 import json, sys, threading
 from qtpy.QtWidgets import QApplication
 import useq
-from livesr.acquire import open_core
-from livesr.acquire._direct import connect_direct, signals_backend
+from livesr.acquire import connect_direct, open_core, signals_backend
 from livesr.pipeline import LivePipeline
 
 app = QApplication([])

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from livesr._host import ThreadAffinity, active_tuning
 from livesr._logger import logger
-from livesr.acquire._direct import connect_direct
+from livesr.acquire import connect_direct
 from livesr.acquire._events import sim_events
 from livesr.config import PatternConfig, PipelineConfig
 from livesr.io import SRStore
