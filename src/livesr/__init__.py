@@ -7,10 +7,12 @@ raw SIM frames while a pymmcore-plus acquisition is going, written to OME-Zarr.
 pymmcore-plus are imported by the modules that use them.
 """
 
+from ._host import host_tuning
 from ._version import __version__
 from .config import (
     BackendConfig,
     CameraConfig,
+    HostTuning,
     ModelConfig,
     OpticsConfig,
     PatternConfig,
@@ -21,10 +23,12 @@ from .config import (
 __all__ = [
     "BackendConfig",
     "CameraConfig",
+    "HostTuning",
     "ModelConfig",
     "OpticsConfig",
     "PatternConfig",
     "PipelineConfig",
     "WriterConfig",
     "__version__",
+    "host_tuning",
 ]

@@ -15,7 +15,8 @@ import useq
 
 pytest.importorskip("torch")
 
-from livesr.config import PipelineConfig
+from livesr._host import host_tuning
+from livesr.config import HostTuning, PipelineConfig
 from livesr.io import open_store
 from livesr.pipeline import LivePipeline, SRFrameInfo, build_reconstructors
 from livesr.reconstruct import StackReconstructor
@@ -122,14 +123,18 @@ def test_objects_without_a_spec_stay_in_the_inference_thread(
 def test_the_child_runs_below_the_acquisition_priority(core: Any, tmp_path: Path) -> None:
     weights = save_tiny_weights(tmp_path / "tiny.safetensors")
     base = os.getpriority(os.PRIO_PROCESS, 0)
-    cfg = PipelineConfig(inference_mode="process", inference_nice=5)
+    cfg = PipelineConfig(inference_mode="process")
     recs = build_reconstructors(
         {"488": str(weights)}, backend="torch", frame_shape=(64, 64), config=cfg
     )
     nice: list[int] = []
     worker_nice: set[int] = set()
-    with LivePipeline(core, _sequence(2), tmp_path / "run.zarr", reconstructors=recs,
-                      config=cfg) as pipe:  # fmt: skip
+    with (
+        host_tuning(HostTuning(nice=5)),
+        LivePipeline(
+            core, _sequence(2), tmp_path / "run.zarr", reconstructors=recs, config=cfg
+        ) as pipe,
+    ):
         nice.append(os.getpriority(os.PRIO_PROCESS, pipe.inference_processes["488"]))
         pipe.signals.srFrameReady.connect(
             lambda *_: worker_nice.add(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
@@ -155,8 +160,12 @@ def test_children_and_acquisition_get_separate_cores_for_the_run(
         {"488": str(weights)}, backend="torch", frame_shape=(64, 64), config=cfg, threads=1
     )
     seen: dict[str, set[int]] = {}
-    with LivePipeline(core, _sequence(2), tmp_path / "run.zarr", reconstructors=recs,
-                      config=cfg) as pipe:  # fmt: skip
+    with (
+        host_tuning(HostTuning(pin_threads=True)),
+        LivePipeline(
+            core, _sequence(2), tmp_path / "run.zarr", reconstructors=recs, config=cfg
+        ) as pipe,
+    ):
 
         def record(image: np.ndarray, info: SRFrameInfo) -> None:
             # On the inference thread, a thread of this process started before the run.
@@ -173,18 +182,22 @@ def test_children_and_acquisition_get_separate_cores_for_the_run(
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="affinity is Linux's")
-def test_pinning_can_be_switched_off(core: Any, tmp_path: Path) -> None:
+def test_a_library_run_pins_nothing_and_keeps_priorities(core: Any, tmp_path: Path) -> None:
     weights = save_tiny_weights(tmp_path / "tiny.safetensors")
     before = os.sched_getaffinity(0)
-    cfg = PipelineConfig(inference_mode="process", pin_inference=False)
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    cfg = PipelineConfig(inference_mode="process")
     recs = build_reconstructors(
         {"488": str(weights)}, backend="torch", frame_shape=(64, 64), config=cfg
     )
     with LivePipeline(core, _sequence(1), tmp_path / "run.zarr", reconstructors=recs,
                       config=cfg) as pipe:  # fmt: skip
-        during = os.sched_getaffinity(0), os.sched_getaffinity(pipe.inference_processes["488"])
+        child = pipe.inference_processes["488"]
+        during = os.sched_getaffinity(0), os.sched_getaffinity(child)
+        child_nice = os.getpriority(os.PRIO_PROCESS, child)
         pipe.run()
     assert during == (before, before)
+    assert child_nice == base
 
 
 @pytest.mark.skipif(

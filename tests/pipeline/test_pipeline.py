@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import useq
 
+from livesr._host import host_tuning
 from livesr.acquire import open_core
-from livesr.config import PipelineConfig
+from livesr.config import HostTuning, PipelineConfig
 from livesr.io import SRStore, open_store
 from livesr.pipeline import LivePipeline, PipelineError, SRFrameInfo, StackSkipped
 from livesr.reconstruct import ReconstructorInfo
@@ -352,16 +353,28 @@ def test_out_of_order_and_dropped_frames_on_a_real_run(
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_a_library_run_keeps_the_priority_of_its_threads(
+    core: Any, tmp_path: Path, upsample_mean: Any
+) -> None:
+    rec = upsample_mean()
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    with LivePipeline(
+        core, _sequence(2, ("488",)), tmp_path / "run.zarr", reconstructors={"488": rec}
+    ) as pipe:
+        pipe.run()
+    assert rec.nice_values == {base}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
 @pytest.mark.parametrize("nice", [0, 7])
 def test_reconstruction_runs_below_the_acquisition_priority(
     core: Any, tmp_path: Path, upsample_mean: Any, nice: int
 ) -> None:
     rec = upsample_mean()
     base = os.getpriority(os.PRIO_PROCESS, 0)
-    config = PipelineConfig(inference_nice=nice)
-    with LivePipeline(
+    # What the livesr commands do: the application opts in to host tuning.
+    with host_tuning(HostTuning(nice=nice)), LivePipeline(
         core, _sequence(2, ("488",)), tmp_path / "run.zarr", reconstructors={"488": rec},
-        config=config,
     ) as pipe:  # fmt: skip
         pipe.run()
     assert rec.nice_values == {min(19, base + nice)}

@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 useq = pytest.importorskip("useq")
 pytest.importorskip("pymmcore_plus")
 
-from livesr.acquire import open_core  # noqa: E402
+from livesr.acquire import connect_direct, open_core, signals_backend  # noqa: E402
 from livesr.io import open_store  # noqa: E402
 from livesr.pipeline import run_live  # noqa: E402
 from livesr.preview import ensure_app, render_panels, with_preview  # noqa: E402
@@ -50,7 +50,12 @@ def _sequence() -> useq.MDASequence:
 def test_window_shows_the_live_sr_of_a_demo_run(core, weights: str, tmp_path: Path) -> None:
     windows = []
     frame_threads = set()
-    core.mda.events.frameReady.connect(lambda *_: frame_threads.add(threading.get_ident()))
+    # A QApplication ran before the core was made: its signals are Qt's, and livesr connects
+    # its frameReady slot directly (a plain connect would be queued to this GUI thread).
+    assert signals_backend(core) == "qt"
+    connect_direct(
+        core, core.mda.events.frameReady, lambda *_: frame_threads.add(threading.get_ident())
+    )
     run = with_preview(run_live, headless=False, keep_open=False, on_window=windows.append)
     out = tmp_path / "run.zarr"
     summary = run(core, _sequence(), out, models={"488": weights, "561": weights}, backend="torch")

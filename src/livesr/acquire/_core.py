@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,18 +40,9 @@ def open_core(config: str | Path = "demo", *, hardware_sequencing: bool = True) 
     """
     from pymmcore_plus.experimental.unicore import UniMMCore
 
-    # LivePipeline needs frameReady on the acquisition thread. With a QApplication running
-    # (the live preview window), pymmcore-plus would pick Qt signals, which queue frames to the
-    # GUI thread: frames then arrive late and the last stacks look incomplete.
-    previous = os.environ.get("PYMM_SIGNALS_BACKEND")
-    os.environ["PYMM_SIGNALS_BACKEND"] = "psygnal"
-    try:
-        core = UniMMCore()
-    finally:
-        if previous is None:
-            del os.environ["PYMM_SIGNALS_BACKEND"]
-        else:
-            os.environ["PYMM_SIGNALS_BACKEND"] = previous
+    # The signal backend is pymmcore-plus's choice (Qt while a QApplication runs): the live
+    # pipeline connects so that frames reach it on the acquisition thread with either.
+    core = UniMMCore()
     if str(config) == "demo":
         from livesr.simulate.devices import DEMO_CFG
 

@@ -38,16 +38,26 @@ def progress_printer(pipe: Any) -> None:
 
 
 def start_preview(run: Any, preview: bool) -> Any:
-    """`run` (run_live) as is, or beside the live preview window (``--preview``).
+    """`run` (run_live) under the commands' host tuning, as is or beside the preview window.
 
+    The livesr commands own their process, so the run applies ``HostTuning.application()``
+    (malloc tuned, inference on cores of its own at a lower priority; restored at the end).
     The window needs the main thread, so with a preview the run moves to a background thread
     (`livesr.preview.with_preview`); without a display it writes PNG snapshots instead.
     """
+
+    def tuned(*args: Any, **kwargs: Any) -> Any:
+        from livesr._host import host_tuning
+        from livesr.config import HostTuning
+
+        with host_tuning(HostTuning.application()):
+            return run(*args, **kwargs)
+
     if not preview:
-        return run
+        return tuned
     from livesr.preview import with_preview
 
-    return with_preview(run)
+    return with_preview(tuned)
 
 
 @app.command()

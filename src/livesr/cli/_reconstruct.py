@@ -271,9 +271,15 @@ def _trained(method: str, backend: str, stacks: np.ndarray) -> tuple[np.ndarray,
             f"--method {method!r} is a trained model, which needs the torch extra: "
             "pip install 'livesr[torch]'"
         ) from exc
-    sr_fn = StackReconstructor.create(method, backend, frame_shape=stacks.shape[-2:])
-    try:
-        outputs = [sr_fn(stack) for stack in stacks]
-    finally:
-        sr_fn.close()
+    from livesr._host import host_tuning
+    from livesr.config import HostTuning
+
+    # The command owns its process: CPU inference without per-op page faults (the allocator
+    # setting lasts for the process, which ends with the command).
+    with host_tuning(HostTuning(malloc=True)):
+        sr_fn = StackReconstructor.create(method, backend, frame_shape=stacks.shape[-2:])
+        try:
+            outputs = [sr_fn(stack) for stack in stacks]
+        finally:
+            sr_fn.close()
     return np.stack([o[0] for o in outputs]), outputs[0][1]

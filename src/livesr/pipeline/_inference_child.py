@@ -4,8 +4,9 @@ Started by `ProcessReconstructor` as ``python -m livesr.pipeline._inference_chil
 end of a socket pair as file descriptor FD. Messages are pickled tuples over a
 ``multiprocessing.connection.Connection``:
 
-- parent -> child: ``("init", spec_json, nice, cpus)`` once (a `ReconstructorSpec` as JSON,
-  not a pickle), then ``("call", stack, raw_frames)`` or ``("close",)``;
+- parent -> child: ``("init", spec_json, nice, cpus, malloc)`` once (a `ReconstructorSpec` as
+  JSON, not a pickle, then the parent's `HostTuning`: nice 0, cpus None and malloc False change
+  nothing), then ``("call", stack, raw_frames)`` or ``("close",)``;
 - child -> parent: ``("ready", pid)`` or ``("error", traceback)`` after init, then
   ``("ok", sr, provenance, spec_json, compute_ms)`` or ``("error", message)`` per call;
   ``spec_json`` is None unless the spec changed (Wiener SIM's first estimate).
@@ -30,13 +31,17 @@ def serve(conn: Connection) -> int:
     Returns the process exit code: 0 after ``close`` or a closed connection, 1 if the
     reconstructor could not be built.
     """
+    from livesr._host import affinity_supported, tune_malloc
     from livesr.config import ReconstructorSpec
     from livesr.reconstruct import StackReconstructor
 
-    _, spec_json, nice, cpus = conn.recv()
+    _, spec_json, nice, cpus, malloc = conn.recv()
     try:
-        # Before the backend starts its thread pools, so they inherit cores and priority.
-        if cpus:
+        # Before the backend starts its thread pools, so they inherit cores and priority, and
+        # before anything allocates (one arena). The child ends with the run: nothing to undo.
+        if malloc:
+            tune_malloc()
+        if cpus and affinity_supported():
             os.sched_setaffinity(0, cpus)
         if nice and hasattr(os, "nice"):
             os.nice(nice)

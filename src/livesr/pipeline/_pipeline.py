@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from livesr._host import ThreadAffinity, active_tuning
 from livesr._logger import logger
+from livesr.acquire import connect_direct
 from livesr.acquire._events import sim_events
 from livesr.config import PatternConfig, PipelineConfig
 from livesr.io import SRStore
 
-from ._affinity import ThreadAffinity
 from ._assembler import SIMStack, StackAssembler
 from ._process import ProcessReconstructor, move_to_processes
 from ._raw_writer import RawWriter
@@ -61,7 +62,11 @@ class LivePipeline:
     Entering validates everything (channels, pattern vs. models, output path) before a frame
     is taken, creates the store and starts the raw writer and inference threads, and connects
     to ``core.mda.events.frameReady``. The frameReady slot runs on the acquisition thread and
-    only copies the frame into its stack and queues it (O(1)). Exiting waits for the
+    only copies the frame into its stack and queues it (O(1)); a core with Qt signals (made
+    while a QApplication runs, as in napari-micromanager) is connected directly too, so frames
+    are never queued to the GUI thread. Nothing process-wide changes unless the application
+    applied a `HostTuning` (``livesr._host.host_tuning``): then the run pins cores and lowers
+    its inference priority as that says, and restores the cores at its end. Exiting waits for the
     acquisition, flushes raw frames, reconstructs what is queued, backfills every stack that
     was skipped or failed live from the raw store, records the summary and emits
     ``pipelineFinished``.
@@ -224,20 +229,23 @@ class LivePipeline:
         specs = {self.channels[c]: r.spec for c, r in self._recs.items()}
         self.store.set_reconstructor_specs("sr", specs)
         # Before the first frame: children import, build and warm up their reconstructors.
+        # Pinning, priorities and malloc only where the application opted in (HostTuning).
+        host = active_tuning()
         self._recs, acquisition_cpus = move_to_processes(
-            self._recs, self.config.inference_mode, self.config.inference_nice,
-            pin=self.config.pin_inference,
+            self._recs, self.config.inference_mode, host.nice, pin=host.pin_threads,
+            malloc=host.malloc,
         )  # fmt: skip
         self._writer = RawWriter(self.store, self._on_stack_written, self._on_writer_error)
         self._worker = InferenceWorker(
             self.store, self._recs, self.channels, self.config.max_backlog,
             self.signals.srFrameReady.emit, self.signals.stackSkipped.emit,
-            nice=self.config.inference_nice,
+            nice=host.nice,
         )  # fmt: skip
         self._writer.start()
         self._worker.start()
-        core.mda.events.frameReady.connect(self._on_frame)
-        core.mda.events.sequenceCanceled.connect(self._on_canceled)
+        # On the acquisition thread also when the core's signals are Qt's (a GUI's core).
+        connect_direct(core, core.mda.events.frameReady, self._on_frame)
+        connect_direct(core, core.mda.events.sequenceCanceled, self._on_canceled)
         if acquisition_cpus is not None:
             self._affinity = ThreadAffinity(acquisition_cpus)
         self._entered = True

@@ -56,6 +56,8 @@ class ProcessReconstructor(ChannelReconstructor):
         Nice increment of the child process (Linux).
     cpus : set of int, optional
         Cores the child may run on (Linux); None leaves it to the scheduler.
+    malloc : bool
+        Tune the child's allocator (`livesr._host.tune_malloc`) before it builds anything.
 
     Notes
     -----
@@ -63,7 +65,9 @@ class ProcessReconstructor(ChannelReconstructor):
     While a call waits for the child, that thread holds no GIL.
     """
 
-    def __init__(self, obj: Any, nice: int = 0, cpus: set[int] | None = None) -> None:
+    def __init__(
+        self, obj: Any, nice: int = 0, cpus: set[int] | None = None, malloc: bool = False
+    ) -> None:
         super().__init__(obj)
         spec = getattr(obj, "spec", None)
         if spec is None:
@@ -75,6 +79,7 @@ class ProcessReconstructor(ChannelReconstructor):
         self._child_spec: ReconstructorSpec = spec
         self._nice = nice
         self._cpus = cpus
+        self._malloc = malloc
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self._pid: int | None = None
@@ -136,7 +141,8 @@ class ProcessReconstructor(ChannelReconstructor):
             child_end.close()
         self._conn = Connection(parent_end.detach())
         # JSON, not a pickle: the child validates it like any spec read from a store.
-        self._conn.send(("init", self._child_spec.model_dump_json(), self._nice, self._cpus))
+        spec_json = self._child_spec.model_dump_json()
+        self._conn.send(("init", spec_json, self._nice, self._cpus, self._malloc))
 
     def wait_ready(self, timeout_s: float = STARTUP_TIMEOUT_S) -> bool:
         """Wait until the child has built and warmed its reconstructor.
@@ -216,8 +222,9 @@ class ProcessReconstructor(ChannelReconstructor):
 
 
 def move_to_processes(
-    recs: Mapping[int, ChannelReconstructor], mode: str, nice: int, pin: bool
-) -> tuple[dict[int, ChannelReconstructor], set[int] | None]:
+    recs: Mapping[int, ChannelReconstructor], mode: str, nice: int, pin: bool,
+    malloc: bool = False,
+) -> tuple[dict[int, ChannelReconstructor], set[int] | None]:  # fmt: skip
     """Give each eligible channel a child process; the others keep their reconstructor.
 
     Eligible under ``mode="auto"``: a network model built by name, on the CPU, on a system
@@ -241,7 +248,8 @@ def move_to_processes(
     split = split_cpus(threads or None) if pin else None
     moved: list[ProcessReconstructor] = []
     for c, rec in eligible.items():
-        proc = ProcessReconstructor(rec.obj, nice=nice, cpus=None if split is None else split[1])
+        cpus = None if split is None else split[1]
+        proc = ProcessReconstructor(rec.obj, nice=nice, cpus=cpus, malloc=malloc)
         proc.start()
         out[c] = proc
         moved.append(proc)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from livesr._host import usable_cores
 from livesr._logger import logger
 from livesr.config import PipelineConfig
 
@@ -87,7 +87,7 @@ def build_reconstructors(
     """
     from livesr.reconstruct import StackReconstructor
 
-    threads = threads or max(1, (os.cpu_count() or 2) - 1)
+    threads = threads or max(1, usable_cores() - 1)
 
     out: dict[str, StackReconstructor] = {}
     for channel, model in models.items():

@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from livesr._host import lower_current_thread_priority
 from livesr._logger import exceptions_logged, logger
 from livesr.config import ReconstructorSpec
 from livesr.io import SRStore
 from livesr.reconstruct import Reconstructor, ReconstructorInfo
 
 from ._assembler import SIMStack
-from ._priority import lower_current_thread_priority
 from ._signals import SkipReason, SRFrameInfo, StackSkipped
 from ._sr_writer import SRWriter
 

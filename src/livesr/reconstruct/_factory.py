@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from livesr._host import usable_cores
 from livesr._logger import logger
 from livesr.config import ModelConfig
 from livesr.models import LoadedModel, load_model
@@ -258,7 +259,7 @@ def cpu_parts(batch_size: int, threads: int | None) -> int:
     reconstructor that leaves the other core to the camera) there is one session. torch
     batches are not split by default: see `TorchReconstructor`'s ``parallel``.
     """
-    cores = threads or len(os.sched_getaffinity(0))
+    cores = threads or usable_cores()
     return max(1, min(batch_size, cores))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from livesr._host import usable_cores
 from livesr.reconstruct._protocol import BackendUnavailableError, ReconstructorInfo
 
 from ._batch import check_batch
@@ -94,7 +94,7 @@ class OnnxRuntimeReconstructor:
                 f"parallel sessions are for the CPU (one per core); device={device!r} runs "
                 "a whole batch in one GPU session: use parallel=1"
             )
-        total = threads or len(os.sched_getaffinity(0))
+        total = threads or usable_cores()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = max(1, total // parallel)

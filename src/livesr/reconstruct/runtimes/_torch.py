@@ -12,7 +12,6 @@ from numpy.typing import NDArray
 from livesr.reconstruct._protocol import BackendUnavailableError, ReconstructorInfo
 
 from ._batch import check_batch
-from ._malloc import tune_malloc
 
 if TYPE_CHECKING:
     import torch
@@ -48,8 +47,9 @@ class TorchReconstructor:
     weights_sha256 : str, optional
         Hash of the weights file, for provenance.
     threads : int, optional
-        ``torch.set_num_threads`` for CPU inference. Process-wide in torch: set it when the
-        reconstructor should leave cores to acquisition threads.
+        Intra-op threads of this reconstructor's CPU calls, e.g. to leave cores to
+        acquisition threads. torch's count is process-wide, so each call sets it and restores
+        the caller's afterwards; None runs with torch's setting.
     parallel : int
         CPU only, opt-in: a call with several stacks of at least `MIN_SPLIT_PIXELS` is split
         into `parallel` contiguous parts that run side by side on their own threads, each
@@ -57,7 +57,8 @@ class TorchReconstructor:
         inside ops). In a process where only torch runs, one single-threaded part per core
         beat one two-threaded batch by 2-5 % (DFCAN at 256x256, two cores). It is not the
         default because the helper thread allocates from whatever glibc arena it is handed:
-        if other threads created arenas before `tune_malloc` (ONNX Runtime sessions, thread
+        if other threads created arenas before `livesr._host.tune_malloc` (ONNX Runtime
+        sessions, thread
         pools), the helper can get one of those, where every block over 64 MB is a fresh
         mmap again (measured: 0.1-0.2 M page faults and 25-40 % slower per call next to ONNX
         Runtime). torch's thread count is process-wide, so it is lowered for the duration
@@ -68,12 +69,10 @@ class TorchReconstructor:
     -----
     Not thread-safe: one owner thread (see `Reconstructor`).
 
-    On the CPU the first instance tunes glibc's allocator for the whole process (see
-    `livesr.reconstruct.runtimes._malloc`): without it every op's output is a fresh, kernel-zeroed
-    mapping and batch 2 of full-size DFCAN ran 2.8x slower than batch 1. The effect is
-    certain on the main thread; a thread started later shares the tuned main heap unless
-    glibc hands it an arena that another thread created before the tuning (then blocks over
-    64 MB are still mapped per call). ``LIVESR_MALLOC_TUNING=0`` opts out.
+    It changes nothing process-wide. On the CPU, glibc's default allocator makes every op's
+    output a fresh, kernel-zeroed mapping (batch 2 of full-size DFCAN ran 2.8x slower than
+    batch 1): an application that owns its process opts in to the allocator tuning with
+    ``HostTuning(malloc=True)`` (`livesr._host.host_tuning`), as the ``livesr`` commands do.
     """
 
     def __init__(
@@ -117,10 +116,6 @@ class TorchReconstructor:
                 "parallel parts are for the CPU (one per core); a GPU runs the whole batch at "
                 "once: use parallel=1"
             )
-        if threads is not None and not device.startswith("cuda"):
-            torch.set_num_threads(threads)
-        if not device.startswith("cuda"):
-            tune_malloc()
         self._torch_device = torch.device(device)
         self._model = model.eval().to(self._torch_device)
         self._channels_last = (
@@ -139,7 +134,8 @@ class TorchReconstructor:
             weights_sha256=weights_sha256,
         )
         self._parallel = parallel
-        # Created on first use, so its threads start after `tune_malloc` (one shared arena).
+        self._threads = None if device.startswith("cuda") else threads
+        # Created on first use, so its threads start after a malloc tuning (one shared arena).
         self._pool: ThreadPoolExecutor | None = None
 
     @property
@@ -181,20 +177,27 @@ class TorchReconstructor:
         check_batch(stacks, self._info.in_frames)
         x = torch.from_numpy(np.ascontiguousarray(stacks, dtype=np.float32))
         n_parts = self.parts_for(x.shape)
-        if n_parts == 1:
-            return self._forward(x)
-        parts = torch.tensor_split(x, n_parts)
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self._parallel - 1, thread_name_prefix="livesr-torch")
-        total = torch.get_num_threads()
-        per_part = max(1, total // len(parts))
-        futures = [self._pool.submit(self._forward, p, per_part) for p in parts[1:]]
+        caller = torch.get_num_threads()
+        total = self._threads or caller
         try:
-            outs = [self._forward(parts[0], per_part), *(f.result() for f in futures)]
+            if n_parts == 1:
+                return self._forward(x, None if total == caller else total)
+            parts = torch.tensor_split(x, n_parts)
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self._parallel - 1, thread_name_prefix="livesr-torch"
+                )
+            per_part = max(1, total // len(parts))
+            futures = [self._pool.submit(self._forward, p, per_part) for p in parts[1:]]
+            try:
+                outs = [self._forward(parts[0], per_part), *(f.result() for f in futures)]
+            finally:
+                wait(futures)  # never leave a part running into the next call
+            return np.concatenate(outs)
         finally:
-            wait(futures)  # never leave a part running into the next call
-            torch.set_num_threads(total)
-        return np.concatenate(outs)
+            # The count is process-wide in torch: give the caller's back.
+            if torch.get_num_threads() != caller:
+                torch.set_num_threads(caller)
 
     def _forward(self, x: torch.Tensor, threads: int | None = None) -> NDArray[np.float32]:
         import torch
