@@ -15,6 +15,7 @@ from ._tiling import TiledReconstructor, tiled_apply
 from .conventional import (
     AngleFit,
     RadialOTF,
+    SIMFitError,
     SIMFitWarning,
     SIMParameters,
     WienerReconstructor,
@@ -46,6 +47,7 @@ __all__ = [
     "RadialOTF",
     "Reconstructor",
     "ReconstructorInfo",
+    "SIMFitError",
     "SIMFitWarning",
     "SIMParameters",
     "StackReconstructor",

@@ -5,18 +5,23 @@ reconstruct SIM data and estimate its pattern.
 """
 
 from ._bands import RadialOTF
-from ._estimate import AngleFit, SIMFitWarning, SIMParameters, estimate_parameters
+from ._camera import prepare_frames, repair_hot_pixels
+from ._estimate import estimate_parameters
+from ._params import AngleFit, SIMFitError, SIMFitWarning, SIMParameters
 from ._richardson_lucy import fourier_upsample, richardson_lucy, widefield
 from ._wiener import WienerReconstructor
 
 __all__ = [
     "AngleFit",
     "RadialOTF",
+    "SIMFitError",
     "SIMFitWarning",
     "SIMParameters",
     "WienerReconstructor",
     "estimate_parameters",
     "fourier_upsample",
+    "prepare_frames",
+    "repair_hot_pixels",
     "richardson_lucy",
     "widefield",
 ]
