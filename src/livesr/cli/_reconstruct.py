@@ -69,15 +69,26 @@ def reconstruct(
     k0_fraction: Annotated[
         float, typer.Option(help="Nominal pattern frequency as a fraction of 2 NA / lambda.")
     ] = 0.9,
-    angle_offset: Annotated[float, typer.Option(help="Nominal first orientation, deg.")] = 8.0,
+    angle_offset: Annotated[
+        Optional[float], typer.Option(help="Nominal first orientation, deg (with --k0).")
+    ] = None,
     modulation: Annotated[float, typer.Option(help="Nominal modulation depth.")] = 0.8,
     search: Annotated[
-        str,
+        Optional[str],
         typer.Option(
             help="Carrier search: 'free' (annulus; pattern unknown) or 'nominal' (near the "
-            "nominal k; rejects fits more than 5 % away)."
+            "nominal k; rejects fits more than 5 % away). Default: 'nominal' when --k0 or "
+            "--angle-offset is given, the calibration with --calibration, else 'free'."
         ),
-    ] = "free",
+    ] = None,
+    calibration: Annotated[
+        Optional[Path],
+        typer.Option(help="Instrument calibration (livesr calibrate); rejected refits use it."),
+    ] = None,
+    allow_nominal: Annotated[
+        bool,
+        typer.Option(help="Use the nominal pattern for an orientation whose fit is rejected."),
+    ] = False,
     wiener: Annotated[
         Optional[float], typer.Option(help="Wiener parameter (default: from the SNR).")
     ] = None,
@@ -106,8 +117,9 @@ def reconstruct(
     """Reconstruct raw SIM frames into a super-resolved (or wide-field) image.
 
     Frames are angle-major, phase-minor. A file holding several SIM stacks (a multiple of
-    angles x phases frames) gives one output plane per stack; parameters are estimated on the
-    first stack.
+    angles x phases frames) gives one output plane per stack; the pattern is estimated on all
+    stacks pooled (one pattern per file). A rejected orientation is an error unless a calibration
+    (--calibration) or --allow-nominal replaces it; every replacement is printed.
     """
     from livesr.config import OpticsConfig, PatternConfig
     from livesr.io import read_otf, read_stack
@@ -118,8 +130,11 @@ def reconstruct(
         richardson_lucy,
         widefield,
     )
+    from livesr.reconstruct.conventional import repair_hot_pixels
 
-    if search not in ("free", "nominal"):
+    if search is None and calibration is None and (k0 is not None or angle_offset is not None):
+        search = "nominal"
+    if search not in (None, "free", "nominal"):
         raise typer.BadParameter(f"--search {search!r}: use 'free' or 'nominal'")
     if orders not in (1, 2):
         raise typer.BadParameter("--orders must be 1 (linear) or 2 (3-beam / nonlinear)")
@@ -133,11 +148,12 @@ def reconstruct(
             n_phases=phases,
             k0_fraction=None if k0 else k0_fraction,
             k0_per_um=k0,
-            angle_offset_deg=angle_offset,
+            angle_offset_deg=8.0 if angle_offset is None else angle_offset,
             modulation=modulation,
             nonlinear_harmonics=(0.3,) if orders == 2 else (),
         )
         measured = read_otf(otf) if otf is not None else None
+        cal = _load_calibration(calibration)
     except (OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
     n = pattern.n_frames
@@ -190,13 +206,17 @@ def reconstruct(
                 scale=scale,
                 attenuation=attenuation,
                 search=search,  # type: ignore[arg-type]
+                calibration=cal,
+                allow_nominal=allow_nominal,
             )
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", SIMFitWarning)
-                rec.calibrate(stacks[0])
+                # All stacks pooled (one pattern per file); a rejected fit raises SIMFitError
+                # (a ValueError): one error line below, exit 1.
+                rec.calibrate(stacks)
             for w in caught:
                 typer.echo(f"warning: {w.message}", err=True)
-            result = np.concatenate([rec(stack[None].astype(np.float32)) for stack in stacks])
+            result = np.concatenate([rec(repair_hot_pixels(stack)[0][None]) for stack in stacks])
             result = result[:, 0]
             sr_pixel = px / rec.info.scale
             report.update(rec.report())
@@ -237,6 +257,17 @@ def reconstruct(
                 f"{f.get('status', '?')}"
             )
         typer.echo(f"  wiener parameter {report['wiener']:.3f}")
+
+
+def _load_calibration(path: Optional[Path]) -> Any:
+    if path is None:
+        return None
+    from livesr.calibration import Calibration
+
+    try:
+        return Calibration.from_file(path)
+    except Exception as exc:  # pydantic.ValidationError names the field
+        raise ValueError(f"{path}: not a livesr calibration: {exc}") from None
 
 
 def _trained(method: str, backend: str, stacks: np.ndarray) -> tuple[np.ndarray, Any]:

@@ -5,6 +5,7 @@ reconstruct SIM data and estimate its pattern.
 """
 
 from ._bands import RadialOTF
+from ._calibrate import calibrate, calibration_parameters, pattern_from_calibration
 from ._camera import prepare_frames, repair_hot_pixels
 from ._estimate import estimate_parameters
 from ._params import AngleFit, SIMFitError, SIMFitWarning, SIMParameters
@@ -18,8 +19,11 @@ __all__ = [
     "SIMFitWarning",
     "SIMParameters",
     "WienerReconstructor",
+    "calibrate",
+    "calibration_parameters",
     "estimate_parameters",
     "fourier_upsample",
+    "pattern_from_calibration",
     "prepare_frames",
     "repair_hot_pixels",
     "richardson_lucy",
