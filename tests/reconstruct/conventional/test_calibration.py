@@ -115,3 +115,16 @@ def test_blind_estimation_sweep_levels_1_to_9() -> None:
     print(f"accepted {accepted}, rejected {rejected}, wrong {wrong}")
     assert wrong == 0
     assert wrong <= rejected or rejected == 0
+
+
+def test_the_demo_microscope_ships_its_calibration() -> None:
+    from livesr.config import OpticsConfig
+    from livesr.optics import pattern_wavevectors
+
+    path = Path(__file__).resolve().parents[3] / "hardware_configs" / "demo_sim.calibration.yaml"
+    cal = Calibration.from_file(path)
+    optics = OpticsConfig()
+    for channel in optics.channels:
+        truth = pattern_wavevectors(PatternConfig(), optics, channel)
+        k = np.array([o.k_per_um for o in cal.channel(channel).orientations])
+        np.testing.assert_allclose(np.hypot(*k.T), np.hypot(*truth.T), rtol=0.005)
