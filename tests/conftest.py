@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# `../shared/data` next to the repository, or next to the folder of git worktrees;
+# $LIVESR_SHARED_DATA overrides.
+_CANDIDATES = [Path(__file__).resolve().parents[i] / "shared" / "data" for i in (2, 3)]
+SHARED_DATA = Path(
+    os.environ.get("LIVESR_SHARED_DATA")
+    or next((c for c in _CANDIDATES if c.is_dir()), _CANDIDATES[0])
+)
 
 
 def _cuda_available() -> bool:

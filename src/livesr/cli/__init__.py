@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import (  # noqa: F401
     _acquire,
     _bench,
+    _calibrate,
     _demo,
     _evaluate,
     _export,

@@ -77,15 +77,26 @@ def reconstruct(
     k0_fraction: Annotated[
         float, typer.Option(help="Nominal pattern frequency as a fraction of 2 NA / lambda.")
     ] = 0.9,
-    angle_offset: Annotated[float, typer.Option(help="Nominal first orientation, deg.")] = 8.0,
+    angle_offset: Annotated[
+        Optional[float], typer.Option(help="Nominal first orientation, deg (with --k0).")
+    ] = None,
     modulation: Annotated[float, typer.Option(help="Nominal modulation depth.")] = 0.8,
     search: Annotated[
-        Literal["free", "nominal"],
+        Optional[Literal["free", "nominal"]],
         typer.Option(
             help="Carrier search: 'free' (annulus; pattern unknown) or 'nominal' (near the "
-            "nominal k; rejects fits more than 5 % away)."
+            "nominal k; rejects fits more than 5 % away). Default: 'nominal' when --k0 or "
+            "--angle-offset is given, the calibration with --calibration, else 'free'."
         ),
-    ] = "free",
+    ] = None,
+    calibration: Annotated[
+        Optional[Path],
+        typer.Option(help="Instrument calibration (livesr calibrate); rejected refits use it."),
+    ] = None,
+    allow_nominal: Annotated[
+        bool,
+        typer.Option(help="Use the nominal pattern for an orientation whose fit is rejected."),
+    ] = False,
     wiener: Annotated[
         Optional[float], typer.Option(help="Wiener parameter (default: from the SNR).")
     ] = None,
@@ -114,13 +125,17 @@ def reconstruct(
     """Reconstruct raw SIM frames into a super-resolved (or wide-field) image.
 
     Frames are angle-major, phase-minor. A file holding several SIM stacks (a multiple of
-    angles x phases frames) gives one output plane per stack; parameters are estimated on the
-    first stack.
+    angles x phases frames) gives one output plane per stack; the pattern is estimated on all
+    stacks pooled (one pattern per file). A rejected orientation is an error unless a calibration
+    (--calibration) or --allow-nominal replaces it; every replacement is printed.
     """
     from livesr.config import OpticsConfig, PatternConfig
     from livesr.io import read_otf, read_stack
     from livesr.reconstruct import widefield
+    from livesr.reconstruct.conventional import repair_hot_pixels
 
+    if search is None and calibration is None and (k0 is not None or angle_offset is not None):
+        search = "nominal"
     if orders not in (1, 2):
         raise typer.BadParameter("--orders must be 1 (linear) or 2 (3-beam / nonlinear)")
     try:
@@ -133,11 +148,12 @@ def reconstruct(
             n_phases=phases,
             k0_fraction=None if k0 else k0_fraction,
             k0_per_um=k0,
-            angle_offset_deg=angle_offset,
+            angle_offset_deg=8.0 if angle_offset is None else angle_offset,
             modulation=modulation,
             nonlinear_harmonics=(0.3,) if orders == 2 else (),
         )
         measured = read_otf(otf) if otf is not None else None
+        cal = _load_calibration(calibration)
     except (OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
     n = pattern.n_frames
@@ -166,8 +182,9 @@ def reconstruct(
             report.update(iterations=iterations, scale=s)
         elif method == "wiener":
             otf_model = _radial_otf(optics, measured)
-            rec = _wiener(stacks, pattern, optics, otf_model, wiener, scale, attenuation, search)
-            result = np.concatenate([rec(stack[None].astype(np.float32)) for stack in stacks])
+            rec = _wiener(stacks, pattern, optics, otf_model, wiener, scale, attenuation, search,
+                          cal, allow_nominal)  # fmt: skip
+            result = np.concatenate([rec(repair_hot_pixels(stack)[0][None]) for stack in stacks])
             result = result[:, 0]
             sr_pixel = px / rec.info.scale
             report.update(rec.report())
@@ -219,16 +236,22 @@ def _richardson_lucy(
 def _wiener(
     stacks: np.ndarray, pattern: "PatternConfig", optics: "OpticsConfig",
     otf: "RadialOTF | None", wiener: Optional[float], scale: Optional[int],
-    attenuation: float, search: Literal["free", "nominal"],
+    attenuation: float, search: Optional[Literal["free", "nominal"]],
+    calibration: Any, allow_nominal: bool,
 ) -> "WienerReconstructor":  # fmt: skip
-    """A Wiener reconstructor calibrated on the first stack; fit warnings go to stderr."""
+    """A Wiener reconstructor calibrated on all stacks pooled; fit warnings go to stderr.
+
+    A rejected fit raises `SIMFitError` (a ValueError), which the command prints as one
+    error line.
+    """
     from livesr.reconstruct import SIMFitWarning, WienerReconstructor
 
     rec = WienerReconstructor(pattern, optics, otf=otf, wiener=wiener, scale=scale,
-                              attenuation=attenuation, search=search)  # fmt: skip
+                              attenuation=attenuation, search=search, calibration=calibration,
+                              allow_nominal=allow_nominal)  # fmt: skip
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SIMFitWarning)
-        rec.calibrate(stacks[0])
+        rec.calibrate(stacks)  # one pattern per file: every stack pooled
     for w in caught:
         typer.echo(f"warning: {w.message}", err=True)
     return rec
@@ -260,6 +283,17 @@ def _echo_fits(report: dict[str, Any]) -> None:
             f"{f.get('status', '?')}"
         )
     typer.echo(f"  wiener parameter {report['wiener']:.3f}")
+
+
+def _load_calibration(path: Optional[Path]) -> Any:
+    if path is None:
+        return None
+    from livesr.calibration import Calibration
+
+    try:
+        return Calibration.from_file(path)
+    except Exception as exc:  # pydantic.ValidationError names the field
+        raise ValueError(f"{path}: not a livesr calibration: {exc}") from None
 
 
 def _trained(method: str, backend: str, stacks: np.ndarray) -> tuple[np.ndarray, Any]:

@@ -17,6 +17,7 @@ from ._tiling import TiledReconstructor, tiled_apply
 from .conventional import (
     AngleFit,
     RadialOTF,
+    SIMFitError,
     SIMFitWarning,
     SIMParameters,
     WienerReconstructor,
@@ -48,6 +49,7 @@ __all__ = [
     "RadialOTF",
     "Reconstructor",
     "ReconstructorInfo",
+    "SIMFitError",
     "SIMFitWarning",
     "SIMParameters",
     "StackReconstructor",

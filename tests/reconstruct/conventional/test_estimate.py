@@ -10,7 +10,7 @@ from jin_data import JIN, JIN_OPTICS, JIN_PATTERN, raw_sampling
 
 from livesr.config import OpticsConfig, PatternConfig
 from livesr.io import read_stack
-from livesr.reconstruct import SIMFitWarning, SIMParameters, estimate_parameters
+from livesr.reconstruct import SIMFitError, SIMFitWarning, SIMParameters, estimate_parameters
 from livesr.simulate import simulate_sample
 
 
@@ -66,29 +66,34 @@ def test_per_frame_phases_match_the_equidistant_steps(
     np.testing.assert_allclose(steps, 2 * math.pi / 3, atol=0.2)
 
 
-def test_noise_falls_back_to_nominal_with_a_warning() -> None:
+def test_noise_is_rejected_with_one_line_naming_orientation_score_and_fix() -> None:
     rng = np.random.default_rng(0)
     noise = rng.poisson(100, size=(9, 96, 96)).astype(np.uint16)
     pattern, optics = PatternConfig.linear(), OpticsConfig()
-    with pytest.warns(SIMFitWarning, match="no clear carrier"):
-        params = estimate_parameters(noise, pattern, optics)
+    with pytest.raises(SIMFitError, match=r"orientation \d.*confidence.*--calibration") as err:
+        estimate_parameters(noise, pattern, optics)
+    assert "\n" not in str(err.value)
+
+
+def test_nominal_fallback_only_when_allowed_and_recorded() -> None:
+    rng = np.random.default_rng(1)
+    noise = rng.poisson(100, size=(9, 96, 96)).astype(np.uint16)
+    pattern, optics = PatternConfig.linear(), OpticsConfig()
+    with pytest.warns(SIMFitWarning, match="nominal pattern"):
+        params = estimate_parameters(noise, pattern, optics, allow_nominal=True)
     nominal = SIMParameters.nominal(pattern, optics, (96, 96))
     np.testing.assert_array_equal(params.k_per_um, nominal.k_per_um)
     assert not params.ok
-    assert {f.status for f in params.fits} == {"fallback"}
+    assert set(params.statuses) == {"nominal"}
 
 
-def test_k_far_from_nominal_falls_back(linear_sample: tuple[np.ndarray, dict]) -> None:
+def test_k_far_from_nominal_is_rejected(linear_sample: tuple[np.ndarray, dict]) -> None:
     raw, truth = linear_sample
     optics = OpticsConfig.model_validate(truth["optics"])
-    # 6 % too low: inside the search window (10 %) but beyond the tolerance (5 %).
-    wrong = PatternConfig.model_validate({**truth["pattern"], "k0_fraction": 0.85})
-    with pytest.warns(SIMFitWarning, match="from nominal"):
-        params = estimate_parameters(raw, wrong, optics)
-    for fit in params.fits:
-        assert fit.status == "fallback"
-        assert fit.k_offset_fraction is not None and fit.k_offset_fraction > 0.05
-    np.testing.assert_allclose(np.hypot(*params.k_per_um.T), 0.85 * optics.cutoff_per_um())
+    # 10 % too low: the nominal window (5 %) does not hold the carrier.
+    wrong = PatternConfig.model_validate({**truth["pattern"], "k0_fraction": 0.81})
+    with pytest.raises(SIMFitError, match="orientation 0"):
+        estimate_parameters(raw, wrong, optics, search="nominal")
 
 
 def test_bad_stacks_are_rejected_with_the_fix() -> None:
@@ -108,7 +113,9 @@ def test_bad_stacks_are_rejected_with_the_fix() -> None:
 
 def test_parameters_round_trip_through_their_json_record() -> None:
     sample = simulate_sample("er", size=128, photons=300, seed=3)
-    params = estimate_parameters(sample.raw[0], PatternConfig(), OpticsConfig())
+    params = estimate_parameters(
+        sample.raw[0], PatternConfig(), OpticsConfig(), allow_nominal=True
+    )
     again = SIMParameters.from_dict(json.loads(json.dumps(params.to_dict())))
     np.testing.assert_array_equal(again.k_per_um, params.k_per_um)
     np.testing.assert_array_equal(again.frame_phases, params.frame_phases)

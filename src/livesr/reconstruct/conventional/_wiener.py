@@ -11,76 +11,30 @@ each pair costs one FFT (``2 Re``).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import scipy.fft
 from numpy.typing import NDArray
 
+from livesr.calibration import Calibration
 from livesr.config import OpticsConfig, PatternConfig
-from livesr.optics import ideal_otf_radial
 from livesr.reconstruct._protocol import ReconstructorInfo
 
-from ._bands import RadialOTF, frequency_radius, separation_matrix
+from ._bands import RadialOTF, frequency_radius
+from ._calibrate import calibration_parameters
 from ._checks import check_stack
-from ._estimate import SIMParameters, estimate_parameters
+from ._estimate import estimate_parameters
+from ._params import SIMParameters
+from ._wiener_filter import (
+    WienerFilters,
+    auto_wiener_parameter,
+    build_filters,
+    set_wiener,
+    stack_wiener,
+)
 
 __all__ = ["WienerReconstructor", "auto_wiener_parameter"]
-
-
-def auto_wiener_parameter(
-    spectra: NDArray[np.complexfloating],
-    otf_small: NDArray[np.float64],
-    radius: NDArray[np.float64],
-    cutoff: float,
-) -> float:
-    """Wiener parameter from the measured noise-to-signal ratio of the raw spectra.
-
-    The noise floor is the median power just beyond the OTF support (only noise lives there),
-    the signal the mean power at 0.2-0.5 x cutoff minus that floor; with
-    ``r = sqrt(noise / signal)``, ``w = 0.05 + 1.5 r`` clipped to [0.03, 1.5]. The rule was
-    fitted on simulated linear SIM (microtubules, CCPs, ER, F-actin, signal levels 1-9) as a
-    compromise between the NRMSE-optimal w (about 0.15 at high signal, 0.5 at level 1) and the
-    decorrelation resolution, which prefers small w (about 0.1 at high signal).
-
-    Parameters
-    ----------
-    spectra : ndarray, complex, shape (F, Y, X)
-        FFTs of the raw frames.
-    otf_small : ndarray, float, shape (Y, X)
-        OTF on the same grid.
-    radius : ndarray, float, shape (Y, X)
-        |f| on the same grid, cycles per um.
-    cutoff : float
-        OTF cutoff, cycles per um.
-    """
-    power = np.mean(np.abs(spectra) ** 2, axis=0)
-    # Just beyond the support: the far corners can be empty of noise too (interpolated data).
-    outside = (radius > 1.05 * cutoff) & (radius < 1.5 * cutoff) & (otf_small == 0)
-    if not outside.any():
-        return 0.2
-    noise = float(np.median(power[outside]))
-    ring = (radius > 0.2 * cutoff) & (radius < 0.5 * cutoff)
-    signal = float(np.mean(power[ring])) - noise
-    if signal <= 0:
-        return 1.5
-    return float(np.clip(0.05 + 1.5 * np.sqrt(noise / signal), 0.03, 1.5))
-
-
-@dataclass
-class _Cache:
-    shape: tuple[int, int]
-    weights: NDArray[np.float32]  # (Y, X) OTF x attenuation applied to every band
-    band0: NDArray[np.complex64]  # (F,) weights of frames into the sum of order-0 bands
-    orders: NDArray[np.complex64]  # (A * n_orders, F) weights of frames into bands +n
-    ramps: NDArray[np.complex64]  # (A * n_orders, wY, wX) on the work grid
-    filter: NDArray[np.complex64]  # (wY, wX // 2 + 1) s^2 A / (den + w^2) x sub-pixel shift
-    wiener: float
-    wide: NDArray[np.complex64]  # (A * n_orders, Y, wX) work buffer, zero padding kept
-    tall: NDArray[np.complex64]  # (A * n_orders, wY, wX) work buffer, zero padding kept
-    out: NDArray[np.complex64]  # (sY, sX // 2 + 1) SR half spectrum, zero padding kept
-    unit: NDArray[np.float32] | None = None  # (sY, sX) response to frames of all ones
 
 
 class WienerReconstructor:
@@ -112,10 +66,20 @@ class WienerReconstructor:
         suppresses out-of-focus light at each band's centre.
     attenuation_fwhm : float
         Width of the attenuation notch as a fraction of the cutoff (fairSIM 1.2/um ~ 0.2 kc).
-    search : {"nominal", "free"}
-        Carrier search mode passed to `estimate_parameters`.
+    search : {"free", "nominal", "calibration"}, optional
+        Carrier search mode passed to `estimate_parameters` (default: "calibration" with a
+        calibration, else "free").
     per_frame_phases : bool
         Fit each frame's phase during calibration.
+    calibration : Calibration, optional
+        The instrument's pattern (`livesr calibrate`). The first stack refits phases and
+        modulation with k held within 1 %; a rejected orientation uses the calibration's values
+        (status "calibration", a `SIMFitWarning`) and reconstruction goes on. This is the mode
+        for live acquisition.
+    allow_nominal : bool
+        Without a calibration, replace a rejected orientation by the nominal `pattern` instead
+        of raising `SIMFitError` (only when the pattern is known to be right, e.g. simulated
+        data).
     workers : int, optional
         FFT threads (scipy.fft); all cores when None.
 
@@ -139,9 +103,11 @@ class WienerReconstructor:
         apodization_cutoff: float = 1.0,
         attenuation: float = 0.0,
         attenuation_fwhm: float = 0.2,
-        search: Literal["nominal", "free"] = "nominal",
+        search: Literal["free", "nominal", "calibration"] | None = None,
         per_frame_phases: bool = False,
         workers: int | None = None,
+        calibration: Calibration | None = None,
+        allow_nominal: bool = False,
     ) -> None:
         if wiener is not None and wiener <= 0:
             raise ValueError(f"wiener={wiener} must be positive (typical 0.02-0.5)")
@@ -158,10 +124,15 @@ class WienerReconstructor:
         self._apo_cutoff = apodization_cutoff
         self._attenuation = attenuation
         self._attenuation_fwhm = attenuation_fwhm
-        self._search: Literal["nominal", "free"] = search
+        self._search = search
         self._per_frame_phases = per_frame_phases
+        self._calibration = calibration
+        self._allow_nominal = allow_nominal
+        self._last_wiener: float | None = None
+        self._unit_dc = 1.0 + 0j
+        self._stacks = 0
         self._workers = workers or os.cpu_count() or 1
-        self._cache: _Cache | None = None
+        self._cache: WienerFilters | None = None
         self._closed = False
 
     # -- protocol -----------------------------------------------------------------------------
@@ -184,7 +155,7 @@ class WienerReconstructor:
 
     @property
     def wiener(self) -> float | None:
-        """The Wiener parameter in use (None until the filters are built)."""
+        """The Wiener parameter of the last stack (None until the filters are built)."""
         return self._cache.wiener if self._cache is not None else self._wiener
 
     def calibrate(self, stack: NDArray[np.generic]) -> SIMParameters:
@@ -202,6 +173,9 @@ class WienerReconstructor:
         """
         self._check_open()
         data = check_stack(stack, self._pattern, "WienerReconstructor.calibrate")
+        shape = (int(data.shape[-2]), int(data.shape[-1]))
+        cal = self._calibration
+        prior = None if cal is None else calibration_parameters(cal, self._channel, shape)
         self._params = estimate_parameters(
             data,
             self._pattern,
@@ -209,7 +183,11 @@ class WienerReconstructor:
             channel=self._channel,
             otf=self._otf,
             search=self._search,
+            prior=prior,
+            allow_nominal=self._allow_nominal,
             per_frame_phases=self._per_frame_phases,
+            camera_offset=None if cal is None else cal.camera_offset_adu,
+            camera_gain=None if cal is None else cal.camera_gain_e_per_adu,
         )
         self._cache = self._build(data.shape[-2:], data)
         return self._params
@@ -234,6 +212,7 @@ class WienerReconstructor:
             self.calibrate(data)
         if self._cache is None or self._cache.shape != shape:
             self._cache = self._build(shape, data)
+        self._stacks += len(data)
         return np.stack([self._one(frames) for frames in data])[:, np.newaxis]
 
     def close(self) -> None:
@@ -243,13 +222,23 @@ class WienerReconstructor:
 
     # -- reporting ----------------------------------------------------------------------------
     def report(self) -> dict[str, Any]:
-        """JSON-ready parameters, fit quality and filter settings."""
+        """JSON-ready parameters, fit status per orientation, calibration and filter settings.
+
+        ``fit_status`` lists each orientation's status ("ok", "calibration", "nominal"); the
+        live pipeline records it per stack in the provenance.
+        """
         out: dict[str, Any] = self._params.to_dict() if self._params is not None else {}
         out.update(
             {
                 "method": "wiener",
                 "wiener": self.wiener,
                 "wiener_auto": self._wiener is None,
+                "wiener_per_stack": self._wiener is None,
+                "fit_status": None if self._params is None else list(self._params.statuses),
+                "calibration": None
+                if self._calibration is None
+                else self._calibration.model_dump(mode="json"),
+                "stacks_reconstructed": self._stacks,
                 "scale": self._scale,
                 "apodization_bend": self._bend,
                 "apodization_cutoff": self._apo_cutoff,
@@ -266,95 +255,34 @@ class WienerReconstructor:
         if self._closed:
             raise RuntimeError("this WienerReconstructor was closed; create a new one")
 
-    def _build(self, shape: tuple[int, int], data: NDArray[np.floating] | None) -> _Cache:
+    def _build(self, shape: tuple[int, int], data: NDArray[np.floating] | None) -> WienerFilters:
         params = self._params
         assert params is not None
-        s = self._scale
-        px = self._optics.pixel_size_um
-        big = (s * shape[0], s * shape[1])
-        kc = self._otf.cutoff_per_um
-        n_orders = params.n_orders
-        sigma = self._attenuation_fwhm * kc / 2.355
-
-        def weight(radius: NDArray[np.float64]) -> NDArray[np.float64]:
-            h = self._otf(radius)
-            if self._attenuation > 0:
-                h = h * (1.0 - self._attenuation * np.exp(-(radius**2) / (2 * sigma**2)))
-            return h
-
-        r_small = frequency_radius(shape, px)
-        weights = weight(r_small)
         wiener = self._wiener
         if wiener is None:
             assert data is not None
             frames = data.reshape(-1, *shape)[: self._pattern.n_frames]
-            wiener = auto_wiener_parameter(np.fft.fft2(frames), self._otf(r_small), r_small, kc)
-
-        n_frames = self._pattern.n_frames
-        p = self._pattern.n_phases
-        band0 = np.zeros(n_frames, dtype=np.complex128)
-        orders = np.zeros((params.n_angles * n_orders, n_frames), dtype=np.complex128)
-        k0 = float(np.mean(np.hypot(*params.k_per_um.T)))
-        apo_radius = self._apo_cutoff * (kc + n_orders * k0)
-        # Work grid: the shifted bands and the Wiener filter only need a Nyquist above the
-        # apodised support (kc + n k0), usually well below the SR grid's, so they are
-        # computed on a smaller FFT-friendly grid (never below the raw grid, which holds the
-        # bands) and zero-padded onto the SR grid at the end.
-        fmax = max(apo_radius, kc + n_orders * float(np.max(np.hypot(*params.k_per_um.T))))
-        work = tuple(
-            min(s * n, max(n, scipy.fft.next_fast_len(int(np.ceil(2 * n * px * fmax * 1.03)) + 2)))
-            for n in shape
-        )
-        spacing = (shape[0] * px / work[0], shape[1] * px / work[1])
-        ramps = np.empty((params.n_angles * n_orders, *work), dtype=np.complex64)
-        # Half-plane of the work grid: rfft2 layout (wY, wX // 2 + 1).
-        fy = np.fft.fftfreq(work[0], d=spacing[0])[:, None]
-        fx = np.fft.rfftfreq(work[1], d=spacing[1])[None, :]
-        denominator = np.zeros((work[0], fx.shape[1]))
-        for d in range(params.n_angles):
-            # Separate with the fitted phases but unit modulation, so band n carries m_n H:
-            # its Wiener weight is m_n H and its denominator term m_n^2 |H|^2. A weak order
-            # (low m, e.g. the second order of 3-beam data at low light) is then down-weighted
-            # instead of being divided by a small, noisy m and amplifying noise.
-            mods = np.abs(params.factors[d])
-            sep = separation_matrix(
-                params.frame_phases[d], np.exp(1j * np.angle(params.factors[d]))
+            r_small = frequency_radius(shape, params.pixel_size_um)
+            wiener = auto_wiener_parameter(
+                np.fft.fft2(frames), self._otf(r_small), r_small, self._otf.cutoff_per_um
             )
-            band0[d * p : (d + 1) * p] = sep[0]
-            k = params.k_per_um[d]
-            denominator += weight(np.hypot(fy, fx)) * self._otf(np.hypot(fy, fx))
-            for n in range(1, n_orders + 1):
-                row = d * n_orders + n - 1
-                orders[row, d * p : (d + 1) * p] = mods[n - 1] * sep[2 * n - 1]
-                ry = np.exp(-2j * np.pi * n * k[0] * np.arange(work[0]) * spacing[0])
-                rx = np.exp(-2j * np.pi * n * k[1] * np.arange(work[1]) * spacing[1])
-                ramps[row] = np.outer(ry, rx).astype(np.complex64)
-                for sign in (1, -1):
-                    r = np.hypot(fy + sign * n * k[0], fx + sign * n * k[1])
-                    denominator += mods[n - 1] ** 2 * weight(r) * self._otf(r)
-        apodization = ideal_otf_radial(np.hypot(fy, fx) / apo_radius) ** self._bend
-        # SR pixels subdivide raw pixels (as the ground truth and pixel-shuffle networks do):
-        # SR pixel [0, 0] is centred (s - 1) / (2 s) raw pixels before raw pixel [0, 0]'s
-        # centre, so the output is resampled by that sub-pixel shift in the same filter.
-        delta = (s - 1) * px / (2 * s)
-        shift = np.exp(-2j * np.pi * (fy + fx) * delta)
-        filt = (s * s) * apodization / (denominator + wiener**2) * shift
-        cache = _Cache(
-            shape=shape,
-            weights=weights[:, : shape[1] // 2 + 1].astype(np.float32),
-            band0=band0.astype(np.complex64),
-            orders=orders.astype(np.complex64),
-            ramps=ramps,
-            filter=filt.astype(np.complex64),
-            wiener=float(wiener),
-            wide=np.zeros((len(orders), shape[0], work[1]), dtype=np.complex64),
-            tall=np.zeros((len(orders), *work), dtype=np.complex64),
-            out=np.zeros((big[0], big[1] // 2 + 1), dtype=np.complex64),
+        cache = build_filters(
+            params,
+            self._otf,
+            shape,
+            scale=self._scale,
+            wiener=wiener,
+            attenuation=self._attenuation,
+            attenuation_fwhm=self._attenuation_fwhm,
+            apodization_cutoff=self._apo_cutoff,
+            apodization_bend=self._bend,
         )
         # Response to a flat stack of ones (computed while `unit` is None, i.e. without the
-        # mean removal), added back scaled by each stack's mean.
+        # mean removal), added back scaled by each stack's mean; it scales with the filter's
+        # DC value when a later stack's own w changes the filter.
         self._cache = cache
         cache.unit = self._one(np.ones((self._pattern.n_frames, *shape), np.float32))
+        self._unit_dc = complex(cache.filter[0, 0])
         return cache
 
     def _one(self, frames: NDArray[np.floating]) -> NDArray[np.float32]:
@@ -371,6 +299,10 @@ class WienerReconstructor:
         # which the Wiener filter amplifies near the support edge.
         level = float(frames.mean()) if cache.unit is not None else 0.0
         spectra = scipy.fft.rfft2(np.subtract(frames, level, dtype=np.float32), workers=w)
+        if self._wiener is None and cache.unit is not None:
+            # This stack's own noise sets w (a dimmer stack must not inherit a bright one's).
+            self._last_wiener = stack_wiener(spectra, cache)
+            set_wiener(cache, self._last_wiener)
         spectra *= cache.weights
         flat = spectra.reshape(spectra.shape[0], -1)
         half_x = spectra.shape[-1]
@@ -409,5 +341,6 @@ class WienerReconstructor:
             np.float32, copy=False
         )
         if cache.unit is not None:
-            image += np.float32(level) * cache.unit
+            gain = (complex(cache.filter[0, 0]) / self._unit_dc).real
+            image += np.float32(level * gain) * cache.unit
         return image
