@@ -67,8 +67,11 @@ def test_rebuilding_refuses_missing_or_replaced_weights(tmp_path: Path) -> None:
 def test_a_wiener_spec_records_its_first_estimate_and_reproduces_the_sr() -> None:
     pattern, optics = PatternConfig(), OpticsConfig()
     raw = simulate_sample("microtubules", size=64, photons=500, timepoints=2, seed=0).raw
-    live = StackReconstructor.create("wiener", "wiener", pattern=pattern, optics=optics)
+    live = StackReconstructor.create(
+        "wiener", "wiener", pattern=pattern, optics=optics, allow_nominal=True
+    )
     assert live.spec is not None and live.spec.sim is not None
+    assert live.spec.sim.allow_nominal
     assert live.spec.sim.parameters is None  # nothing estimated yet
     with warnings.catch_warnings():
         # Whether the fit keeps its estimate or falls back to nominal is not judged here.

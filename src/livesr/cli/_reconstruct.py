@@ -288,7 +288,7 @@ def _echo_fits(report: dict[str, Any]) -> None:
 def _load_calibration(path: Optional[Path]) -> Any:
     if path is None:
         return None
-    from livesr.calibration import Calibration
+    from livesr.config import Calibration
 
     try:
         return Calibration.from_file(path)

@@ -102,9 +102,10 @@ def build_reconstructors(
                 optics=config.optics,
                 channel=channel if known else None,
                 workers=threads,
-                # The live run never stops for a rejected fit: the configured pattern stands
-                # in (status "nominal" in report()) until the spec carries a Calibration.
-                allow_nominal=True,
+                calibration=config.calibration,
+                # The live run never stops for a rejected fit: without a calibration the
+                # configured pattern stands in, and the fit status in report() says so.
+                allow_nominal=config.calibration is None,
             )
         else:
             cfg = config.backend.model_copy(update={"backend": backend})

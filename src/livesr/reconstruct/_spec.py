@@ -13,7 +13,9 @@ __all__ = ["model_reference", "normalization_spec", "wiener_spec"]
 
 #: `create` options a `WienerSpec` describes; any other (a measured OTF, filter tuning) makes
 #: a Wiener reconstructor that no spec can rebuild.
-_WIENER_SPEC_OPTIONS = frozenset({"pattern", "optics", "channel", "params", "wiener", "workers"})
+_WIENER_SPEC_OPTIONS = frozenset(
+    {"pattern", "optics", "channel", "params", "wiener", "workers", "calibration", "allow_nominal"}
+)
 
 
 def normalization_spec(
@@ -57,6 +59,8 @@ def wiener_spec(
         channel=options.get("channel"),
         parameters=None if params is None else params.to_dict(),
         wiener=options.get("wiener"),
+        calibration=options.get("calibration"),
+        allow_nominal=bool(options.get("allow_nominal", False)),
     )
     return ReconstructorSpec(
         model="wiener",

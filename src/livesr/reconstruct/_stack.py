@@ -193,6 +193,7 @@ class StackReconstructor:
                 "wiener", "wiener", frame_shape=spec.frame_shape, pattern=sim.pattern,
                 optics=sim.optics, channel=sim.channel, wiener=sim.wiener, workers=spec.threads,
                 params=None if params is None else SIMParameters.from_dict(params),
+                calibration=sim.calibration, allow_nominal=sim.allow_nominal,
             )  # fmt: skip
         loaded = load_recorded_model(spec.model, spec.weights_sha256)
         norm = spec.normalization

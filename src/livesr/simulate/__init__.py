@@ -13,6 +13,7 @@ The pymmcore-plus devices of the demo microscope live in ``livesr.simulate.devic
 """
 
 from ._bands import SIMBands, signal_level
+from ._calibration import DEMO_CALIBRATION, demo_calibration
 from ._camera import NoiseMethod, camera_adu
 from ._forward import SIMForwardModel
 from ._levels import SIGNAL_LEVELS, level_photons
@@ -21,6 +22,7 @@ from ._specimen import Specimen
 from ._structures import STRUCTURES
 
 __all__ = [
+    "DEMO_CALIBRATION",
     "SIGNAL_LEVELS",
     "STRUCTURES",
     "NoiseMethod",
@@ -29,6 +31,7 @@ __all__ = [
     "SimulatedSample",
     "Specimen",
     "camera_adu",
+    "demo_calibration",
     "level_photons",
     "signal_level",
     "simulate_sample",

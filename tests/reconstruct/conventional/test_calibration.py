@@ -9,9 +9,8 @@ import pytest
 from sweep_cases import STRUCTURES, random_microscope, run_case
 from typer.testing import CliRunner
 
-from livesr.calibration import Calibration
 from livesr.cli import app
-from livesr.config import PatternConfig
+from livesr.config import Calibration, PatternConfig
 from livesr.reconstruct import SIMFitWarning, WienerReconstructor
 from livesr.reconstruct.conventional import calibrate
 from livesr.simulate import simulate_sample
@@ -120,8 +119,9 @@ def test_blind_estimation_sweep_levels_1_to_9() -> None:
 def test_the_demo_microscope_ships_its_calibration() -> None:
     from livesr.config import OpticsConfig
     from livesr.optics import pattern_wavevectors
+    from livesr.simulate import DEMO_CALIBRATION
 
-    path = Path(__file__).resolve().parents[3] / "hardware_configs" / "demo_sim.calibration.yaml"
+    path = DEMO_CALIBRATION
     cal = Calibration.from_file(path)
     optics = OpticsConfig()
     for channel in optics.channels:

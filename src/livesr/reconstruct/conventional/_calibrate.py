@@ -5,8 +5,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from livesr.calibration import Calibration, ChannelCalibration, OrientationCalibration
-from livesr.config import OpticsConfig, PatternConfig
+from livesr.config import (
+    Calibration,
+    ChannelCalibration,
+    OpticsConfig,
+    OrientationCalibration,
+    PatternConfig,
+)
 
 from ._bands import RadialOTF
 from ._estimate import estimate_parameters

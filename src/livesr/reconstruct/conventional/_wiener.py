@@ -17,8 +17,7 @@ import numpy as np
 import scipy.fft
 from numpy.typing import NDArray
 
-from livesr.calibration import Calibration
-from livesr.config import OpticsConfig, PatternConfig
+from livesr.config import Calibration, OpticsConfig, PatternConfig
 from livesr.reconstruct._protocol import ReconstructorInfo
 
 from ._bands import RadialOTF, frequency_radius

@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from typing_extensions import Self
 
-from livesr.config import FrozenConfig
+from ._base import FrozenConfig
 
 __all__ = ["Calibration", "ChannelCalibration", "OrientationCalibration"]
 
