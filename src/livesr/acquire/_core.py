@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -44,10 +46,12 @@ def open_core(config: str | Path = "demo", *, hardware_sequencing: bool = True) 
     # LivePipeline needs frameReady on the acquisition thread. With a QApplication running
     # (the live preview window), pymmcore-plus would pick Qt signals, which queue frames to the
     # GUI thread: frames then arrive late and the last stacks look incomplete.
+    quiet = _DiscoveryErrorFilter() if str(config) == "demo" else None
     previous = os.environ.get("PYMM_SIGNALS_BACKEND")
     os.environ["PYMM_SIGNALS_BACKEND"] = "psygnal"
     try:
-        core = UniMMCore()
+        with quiet or contextlib.nullcontext():
+            core = UniMMCore()
     finally:
         if previous is None:
             del os.environ["PYMM_SIGNALS_BACKEND"]
@@ -72,6 +76,23 @@ def open_core(config: str | Path = "demo", *, hardware_sequencing: bool = True) 
         _load(core, path)
     core.mda.engine.use_hardware_sequencing = hardware_sequencing  # type: ignore[union-attr]
     return core
+
+
+class _DiscoveryErrorFilter(logging.Filter):
+    """Drops pymmcore-plus' "Please run 'mmcore install'" error while a core is created.
+
+    The demo microscope is made of Python devices only, so a missing Micro-Manager adapter
+    folder is no error there (a rig's .cfg still gets the message).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "mmcore install" not in record.getMessage()
+
+    def __enter__(self) -> None:
+        logging.getLogger("pymmcore-plus").addFilter(self)
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("pymmcore-plus").removeFilter(self)
 
 
 def _load(core: UniMMCore, path: Path) -> None:

@@ -130,8 +130,15 @@ class StackReconstructor:
         card: dict[str, Any] = {}
         is_wiener = backend == "wiener" or (isinstance(model, str) and model == "wiener")
         if not is_wiener:
-            loaded = load_model(model)
-            model, card = loaded, loaded.card
+            from .runtimes._bundled_onnx import bundled_graph_card
+
+            # Without torch a bundled model runs on its shipped ONNX graph (no load_model).
+            bundled_card = bundled_graph_card(model)
+            if bundled_card is not None:
+                card = bundled_card
+            else:
+                loaded = load_model(model)
+                model, card = loaded, loaded.card
         rec = create_reconstructor(model, backend, frame_shape=frame_shape, **options)
         # The card says how the network was trained to be fed; follow it unless told otherwise.
         scaling = card.get("normalisation") or {}
