@@ -18,7 +18,8 @@ def test_demo_writes_a_complete_two_colour_store(tmp_path: Path) -> None:
     args = ["demo", "--timepoints", "2", "--size", "128", "--backend", "wiener", "--out", str(out)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "status: finished" in result.output and "SR t=1 561" in result.output
+    assert "status: finished" in result.output and "4/4 stacks" in result.output
+    assert f"look at it: livesr preview {out}" in result.output
     store = open_store(out)
     assert store.channels == ("488", "561")
     assert store.raw.shape == (2, 2, 9, 128, 128)

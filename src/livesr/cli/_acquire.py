@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from ._app import app
-from ._demo import progress_printer, start_preview
+from ._demo import start_preview
+from ._progress import RunProgress, look_at_it
 
 
 @app.command()
@@ -81,14 +82,17 @@ def acquire(
         raise typer.Exit(2) from None
     try:
         try:
-            summary = start_preview(run_live, preview)(
-                core, seq, out, models=models, backend=backend, config=cfg,
-                pattern_device=pattern_device, connect=progress_printer,
-            )  # fmt: skip
+            # One stack per base event of the sequence (each becomes n_angles x n_phases frames).
+            with RunProgress(sum(1 for _ in seq)) as progress:
+                summary = start_preview(run_live, preview)(
+                    core, seq, out, models=models, backend=backend, config=cfg,
+                    pattern_device=pattern_device, connect=progress.connect,
+                )  # fmt: skip
         except (ValueError, FileExistsError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         typer.echo(str(summary))
+        typer.echo(look_at_it(out))
         if summary.status != "finished":
             sys.exit(1)
     finally:

@@ -2,7 +2,6 @@
 
 # typer reads annotations at runtime, so no `from __future__ import annotations` here.
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,28 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ._app import app
-
-
-def progress_printer(pipe: Any) -> None:
-    """Print one line per SR frame and a notice per skipped stack (pipeline threads)."""
-    lock = threading.Lock()
-
-    def on_sr(image: Any, info: dict[str, Any]) -> None:
-        with lock:
-            what = "backfill" if info["backfill"] else f"latency {info['latency_ms']:.0f} ms"
-            typer.echo(
-                f"  SR t={info['t']} {info['channel']}: {image.shape[0]}x{image.shape[1]}, "
-                f"{info['reconstruct_ms']:.0f} ms, {what}"
-            )
-
-    def on_skip(key: Any, reason: str) -> None:
-        # Backlog skips are routine under load (backfilled, counted in the summary).
-        if reason != "backlog":
-            with lock:
-                typer.echo(f"  skipped stack {key}: {reason}")
-
-    pipe.signals.srFrameReady.connect(on_sr)
-    pipe.signals.stackSkipped.connect(on_skip)
+from ._progress import RunProgress, look_at_it
 
 
 def start_preview(run: Any, preview: bool) -> Any:
@@ -105,15 +83,17 @@ def demo(
 
         t0 = time.perf_counter()
         try:
-            summary = start_preview(run_live, preview)(
-                core, sequence, out, models=models, backend=backend, config=config,
-                connect=progress_printer,
-            )  # fmt: skip
+            with RunProgress(timepoints * len(names)) as progress:
+                summary = start_preview(run_live, preview)(
+                    core, sequence, out, models=models, backend=backend, config=config,
+                    connect=progress.connect,
+                )  # fmt: skip
         except (ValueError, FileExistsError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         typer.echo(str(summary))
-        typer.echo(f"done in {time.perf_counter() - t0:.1f} s: {out}")
+        typer.echo(f"done in {time.perf_counter() - t0:.1f} s")
+        typer.echo(look_at_it(out))
         if summary.status != "finished":
             sys.exit(1)
     finally:

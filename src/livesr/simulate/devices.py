@@ -266,8 +266,9 @@ class SIMCamera(CameraDevice):
     per pixel of the structure), ``Seed`` (sample and noise), ``Motion`` (speed-up of the
     specimen's motion over real time; 1, the default, moves it at the speeds of a living cell:
     drift of a few nm/s, microtubule tips under 0.1 px per 9-frame burst at 5 ms exposure,
-    clathrin-coated pits forming and fading over 20-80 s at a steady density), ``RealTime`` (1: wait
-    out the exposure like a real camera; 0: as fast as rendering allows, for benchmarks).
+    clathrin-coated pits forming and fading over 20-80 s at a steady density), ``RealTime``
+    (1: wait out the exposure like a real camera; 0: as fast as rendering allows, for
+    benchmarks).
     Frame metadata carries ``SIMPattern`` and ``Laser``, so every frame can be traced to the
     pattern it was taken with.
     """
