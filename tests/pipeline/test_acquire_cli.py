@@ -28,6 +28,16 @@ def test_demo_writes_a_complete_two_colour_store(tmp_path: Path) -> None:
     assert again.exit_code != 0 and "already exists" in again.output
 
 
+def test_demo_runs_a_wide_field_model_on_the_stack_mean(tmp_path: Path) -> None:
+    out = tmp_path / "sisr.zarr"
+    args = ["demo", "--timepoints", "1", "--size", "64", "--model", "dfcan-sisr", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    provenance = open_store(out).info["sr_images"]["sr"]["provenance"]
+    assert {p["model"] for p in provenance.values()} == {"dfcan-sisr"}
+    assert provenance["488"]["input"] == "wide-field mean of 9 raw frames"
+
+
 def _write_sequence(path: Path, channels: list[str]) -> Path:
     seq = {"channels": [{"config": c} for c in channels], "time_plan": {"interval": 0, "loops": 2}}
     path.write_text(yaml.safe_dump(seq))
