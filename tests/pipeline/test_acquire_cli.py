@@ -30,7 +30,17 @@ def test_demo_writes_a_complete_two_colour_store(tmp_path: Path) -> None:
 
 def test_demo_runs_a_wide_field_model_on_the_stack_mean(tmp_path: Path) -> None:
     out = tmp_path / "sisr.zarr"
-    args = ["demo", "--timepoints", "1", "--size", "64", "--model", "dfcan-sisr", "--out", str(out)]
+    args = [
+        "demo",
+        "--timepoints",
+        "1",
+        "--size",
+        "64",
+        "--model",
+        "dfcan-sisr",
+        "--out",
+        str(out),
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     provenance = open_store(out).info["sr_images"]["sr"]["provenance"]
