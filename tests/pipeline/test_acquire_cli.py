@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,14 @@ def test_demo_writes_a_complete_two_colour_store(tmp_path: Path) -> None:
     assert store.sr_done().all() and store.raw_done().all()
     again = runner.invoke(app, args)
     assert again.exit_code != 0 and "already exists" in again.output
+    # The preview of the finished run states its live SR rate as the summary does, in the
+    # printed line and in status.json alike.
+    shown = runner.invoke(app, ["preview", str(out), "--headless", "--once"])
+    assert shown.exit_code == 0, shown.output
+    status = json.loads((tmp_path / "demo.preview" / "status.json").read_text())
+    fps = store.info["summary"]["sr_fps"]
+    assert status["sr_fps"] == round(fps, 3)
+    assert f"SR {fps:.1f} fps" in shown.output
 
 
 def test_demo_runs_a_wide_field_model_on_the_stack_mean(tmp_path: Path) -> None:
