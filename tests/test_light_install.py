@@ -88,3 +88,15 @@ def test_a_model_without_a_bundled_graph_says_torch_is_needed(tmp_path: Path) ->
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert "torch is not installed" in run.stdout and "no bundled ONNX graph" in run.stdout
+
+
+def test_demo_on_the_torch_backend_without_torch_says_what_to_do(tmp_path: Path) -> None:
+    argv = ["livesr", "demo", "--timepoints", "1", "--size", "64", "--backend", "torch"]
+    code = f"import sys; from livesr.cli import main; sys.argv = {argv!r}; main()"
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=_env(tmp_path), capture_output=True, text=True,
+        cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "error: backend 'torch' needs torch" in run.stderr
+    assert "Traceback" not in run.stderr

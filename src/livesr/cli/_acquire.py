@@ -47,6 +47,7 @@ def acquire(
     from livesr.acquire import open_core
     from livesr.config import PipelineConfig
     from livesr.pipeline import parse_model_options, run_live
+    from livesr.reconstruct import BackendUnavailableError
 
     if out.exists() and not overwrite:
         raise typer.BadParameter(
@@ -88,7 +89,7 @@ def acquire(
                     core, seq, out, models=models, backend=backend, config=cfg,
                     pattern_device=pattern_device, connect=progress.connect,
                 )  # fmt: skip
-        except (ValueError, FileExistsError) as exc:
+        except (ValueError, FileExistsError, BackendUnavailableError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         typer.echo(str(summary))

@@ -53,6 +53,7 @@ def demo(
     from livesr.acquire import open_core
     from livesr.config import PipelineConfig, WriterConfig
     from livesr.pipeline import parse_model_options, run_live
+    from livesr.reconstruct import BackendUnavailableError
     from livesr.simulate.devices import DEMO_SIZES
 
     names = [c.strip() for c in channels.split(",") if c.strip()]
@@ -88,7 +89,7 @@ def demo(
                     core, sequence, out, models=models, backend=backend, config=config,
                     connect=progress.connect,
                 )  # fmt: skip
-        except (ValueError, FileExistsError) as exc:
+        except (ValueError, FileExistsError, BackendUnavailableError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         typer.echo(str(summary))
