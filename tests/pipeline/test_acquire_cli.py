@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,13 +19,42 @@ def test_demo_writes_a_complete_two_colour_store(tmp_path: Path) -> None:
     args = ["demo", "--timepoints", "2", "--size", "128", "--backend", "wiener", "--out", str(out)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "status: finished" in result.output and "SR t=1 561" in result.output
+    assert "status: finished" in result.output and "4/4 stacks" in result.output
+    assert f"look at it: livesr preview {out}" in result.output
     store = open_store(out)
     assert store.channels == ("488", "561")
     assert store.raw.shape == (2, 2, 9, 128, 128)
     assert store.sr_done().all() and store.raw_done().all()
     again = runner.invoke(app, args)
     assert again.exit_code != 0 and "already exists" in again.output
+    # The preview of the finished run states its live SR rate as the summary does, in the
+    # printed line and in status.json alike.
+    shown = runner.invoke(app, ["preview", str(out), "--headless", "--once"])
+    assert shown.exit_code == 0, shown.output
+    status = json.loads((tmp_path / "demo.preview" / "status.json").read_text())
+    fps = store.info["summary"]["sr_fps"]
+    assert status["sr_fps"] == round(fps, 3)
+    assert f"SR {fps:.1f} fps" in shown.output
+
+
+def test_demo_runs_a_wide_field_model_on_the_stack_mean(tmp_path: Path) -> None:
+    out = tmp_path / "sisr.zarr"
+    args = [
+        "demo",
+        "--timepoints",
+        "1",
+        "--size",
+        "64",
+        "--model",
+        "dfcan-sisr",
+        "--out",
+        str(out),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    provenance = open_store(out).info["sr_images"]["sr"]["provenance"]
+    assert {p["model"] for p in provenance.values()} == {"dfcan-sisr"}
+    assert provenance["488"]["input"] == "wide-field mean of 9 raw frames"
 
 
 def _write_sequence(path: Path, channels: list[str]) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,8 +43,11 @@ def open_core(config: str | Path = "demo", *, hardware_sequencing: bool = True) 
     from pymmcore_plus.experimental.unicore import UniMMCore
 
     # The signal backend is pymmcore-plus's choice (Qt while a QApplication runs): the live
-    # pipeline connects so that frames reach it on the acquisition thread with either.
-    core = UniMMCore()
+    # pipeline connects so that frames reach it on the acquisition thread with either. The
+    # demo needs no Micro-Manager adapters, so their discovery error is kept off its console.
+    quiet = _DiscoveryErrorFilter() if str(config) == "demo" else None
+    with quiet or contextlib.nullcontext():
+        core = UniMMCore()
     if str(config) == "demo":
         from livesr.simulate.devices import DEMO_CFG
 
@@ -62,6 +67,23 @@ def open_core(config: str | Path = "demo", *, hardware_sequencing: bool = True) 
         _load(core, path)
     core.mda.engine.use_hardware_sequencing = hardware_sequencing  # type: ignore[union-attr]
     return core
+
+
+class _DiscoveryErrorFilter(logging.Filter):
+    """Drops pymmcore-plus' "Please run 'mmcore install'" error while a core is created.
+
+    The demo microscope is made of Python devices only, so a missing Micro-Manager adapter
+    folder is no error there (a rig's .cfg still gets the message).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "mmcore install" not in record.getMessage()
+
+    def __enter__(self) -> None:
+        logging.getLogger("pymmcore-plus").addFilter(self)
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("pymmcore-plus").removeFilter(self)
 
 
 def _load(core: UniMMCore, path: Path) -> None:

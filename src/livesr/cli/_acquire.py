@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from ._app import app
-from ._demo import progress_printer, start_preview
+from ._demo import start_preview
+from ._progress import RunProgress, look_at_it
 
 
 @app.command()
@@ -46,6 +47,7 @@ def acquire(
     from livesr.acquire import open_core
     from livesr.config import PipelineConfig
     from livesr.pipeline import parse_model_options, run_live
+    from livesr.reconstruct import BackendUnavailableError
 
     if out.exists() and not overwrite:
         raise typer.BadParameter(
@@ -81,14 +83,17 @@ def acquire(
         raise typer.Exit(2) from None
     try:
         try:
-            summary = start_preview(run_live, preview)(
-                core, seq, out, models=models, backend=backend, config=cfg,
-                pattern_device=pattern_device, connect=progress_printer,
-            )  # fmt: skip
-        except (ValueError, FileExistsError) as exc:
+            # One stack per base event of the sequence (each becomes n_angles x n_phases frames).
+            with RunProgress(sum(1 for _ in seq)) as progress:
+                summary = start_preview(run_live, preview)(
+                    core, seq, out, models=models, backend=backend, config=cfg,
+                    pattern_device=pattern_device, connect=progress.connect,
+                )  # fmt: skip
+        except (ValueError, FileExistsError, BackendUnavailableError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         typer.echo(str(summary))
+        typer.echo(look_at_it(out))
         if summary.status != "finished":
             sys.exit(1)
     finally:

@@ -4,6 +4,7 @@
 import importlib
 import inspect
 import json
+import math
 import os
 import pkgutil
 import platform
@@ -86,6 +87,14 @@ def _machine() -> dict[str, Any]:
     return info
 
 
+def _cell(value: Any) -> str:
+    """A table cell: floats to 4 significant digits (the JSON keeps them in full)."""
+    if isinstance(value, float) and math.isfinite(value) and value != 0:
+        digits = max(0, 3 - math.floor(math.log10(abs(value))))
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
 def _print_table(part: str, rows: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -97,7 +106,7 @@ def _print_table(part: str, rows: list[dict[str, Any]]) -> None:
     for column in columns:
         table.add_column(column, no_wrap=column != "error")
     for row in rows:
-        table.add_row(*(str(row.get(c, "")) for c in columns))
+        table.add_row(*(_cell(row.get(c, "")) for c in columns))
     console = Console()
     if not console.is_terminal:
         # Piped into a file or log: do not squeeze the table into 80 columns.

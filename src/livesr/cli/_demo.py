@@ -2,39 +2,14 @@
 
 # typer reads annotations at runtime, so no `from __future__ import annotations` here.
 import sys
-import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from ._app import app
-
-if TYPE_CHECKING:
-    from livesr.pipeline import SRFrameInfo, StackSkipped
-
-
-def progress_printer(pipe: Any) -> None:
-    """Print one line per SR frame and a notice per skipped stack (pipeline threads)."""
-    lock = threading.Lock()
-
-    def on_sr(image: Any, info: "SRFrameInfo") -> None:
-        with lock:
-            what = "backfill" if info.backfill else f"latency {info.latency_ms:.0f} ms"
-            typer.echo(
-                f"  SR t={info.t} {info.channel}: {image.shape[0]}x{image.shape[1]}, "
-                f"{info.reconstruct_ms:.0f} ms, {what}"
-            )
-
-    def on_skip(skip: "StackSkipped") -> None:
-        # Backlog skips are routine under load (backfilled, counted in the summary).
-        if skip.reason != "backlog":
-            with lock:
-                typer.echo(f"  skipped stack {skip.key}: {skip}")
-
-    pipe.signals.srFrameReady.connect(on_sr)
-    pipe.signals.stackSkipped.connect(on_skip)
+from ._progress import RunProgress, look_at_it
 
 
 def start_preview(run: Any, preview: bool) -> Any:
@@ -88,6 +63,8 @@ def demo(
     from livesr.acquire import open_core
     from livesr.config import PipelineConfig, WriterConfig
     from livesr.pipeline import parse_model_options, run_live
+    from livesr.reconstruct import BackendUnavailableError
+    from livesr.simulate import demo_calibration
     from livesr.simulate.devices import DEMO_SIZES
 
     names = [c.strip() for c in channels.split(",") if c.strip()]
@@ -110,7 +87,10 @@ def demo(
         sequence = useq.MDASequence(
             channels=names, time_plan={"interval": interval, "loops": timepoints}
         )
-        config = PipelineConfig(writer=WriterConfig(path=out, overwrite=overwrite))
+        # Conventional SIM uses the demo microscope's calibration, as a lab uses its own.
+        config = PipelineConfig(
+            writer=WriterConfig(path=out, overwrite=overwrite), calibration=demo_calibration()
+        )
         typer.echo(
             f"demo: {timepoints} time points x {names} x 9 patterns at {size}x{size}, "
             f"exposure {exposure} ms -> {out}"
@@ -118,15 +98,17 @@ def demo(
 
         t0 = time.perf_counter()
         try:
-            summary = start_preview(run_live, preview)(
-                core, sequence, out, models=models, backend=backend, config=config,
-                connect=progress_printer,
-            )  # fmt: skip
-        except (ValueError, FileExistsError) as exc:
+            with RunProgress(timepoints * len(names)) as progress:
+                summary = start_preview(run_live, preview)(
+                    core, sequence, out, models=models, backend=backend, config=config,
+                    connect=progress.connect,
+                )  # fmt: skip
+        except (ValueError, FileExistsError, BackendUnavailableError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         typer.echo(str(summary))
-        typer.echo(f"done in {time.perf_counter() - t0:.1f} s: {out}")
+        typer.echo(f"done in {time.perf_counter() - t0:.1f} s")
+        typer.echo(look_at_it(out))
         if summary.status != "finished":
             sys.exit(1)
     finally:

@@ -1,6 +1,7 @@
 """``livesr preview``: watch a finished or growing run store (window or headless PNGs)."""
 
 # typer reads annotations at runtime, so no `from __future__ import annotations` here.
+import json
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -30,6 +31,7 @@ def preview(
 ) -> None:
     """Show the newest wide-field and SR images of a run, following it while it grows."""
     from livesr.preview import PreviewFeed, SnapshotWriter, StoreWatcher, snapshot_dir
+    from livesr.preview._feed import LiveStatus
 
     if not store.exists():
         raise typer.BadParameter(f"no run store at {store}", param_hint="STORE")
@@ -52,7 +54,10 @@ def preview(
                 watcher.poll(force=True)
                 path = writer.write_now()
                 if path is not None:
-                    typer.echo(f"  {feed.status().text()} -> {path}")
+                    # The status exactly as status.json records it (one SR-rate definition:
+                    # the feed's rate when the snapshot was taken, not a second later).
+                    status = json.loads((folder / "status.json").read_text())
+                    typer.echo(f"  {LiveStatus(**status).text()} -> {path}")
                 if once or feed.status().finished:
                     break
                 time.sleep(interval)

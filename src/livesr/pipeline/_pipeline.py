@@ -165,7 +165,8 @@ class LivePipeline:
         scales = set()
         for c, rec in self._recs.items():
             info = rec.info
-            if info.in_frames != self.pattern.n_frames:
+            # A wide-field (SISR) model gets each stack's mean (StackReconstructor does that).
+            if info.in_frames not in (1, self.pattern.n_frames):
                 raise ValueError(
                     f"model {info.name!r} for channel {self.channels[c]!r} takes "
                     f"{info.in_frames} frames per stack, but the pattern has "

@@ -137,6 +137,7 @@ class PreviewFeed:
         self._wf: dict[int, OrderedDict[int | None, tuple[NDArray[Any], bool]]] = {}
         self._times: deque[float] = deque(maxlen=1024)
         self._status = LiveStatus()
+        self._fixed_fps: float | None = None
         #: Optional callable returning the current backlog (stacks waiting); called by the
         #: reader, so the status shows the backlog now rather than at the last SR frame.
         self.backlog_source: Callable[[], int] | None = None
@@ -219,8 +220,14 @@ class PreviewFeed:
             self._version += 1
 
     def set_status(self, **fields: Any) -> None:
-        """Overwrite status fields (``t``, ``backlog``, ``skipped``, ...) directly."""
+        """Overwrite status fields (``t``, ``backlog``, ``skipped``, ...) directly.
+
+        A given ``sr_fps`` is kept from then on instead of the rate of pushed frames (a
+        finished store shows its run's live SR rate, not how fast it was browsed).
+        """
         with self._lock:
+            if fields.get("sr_fps") is not None:
+                self._fixed_fps = float(fields["sr_fps"])
             self._status = _replace(self._status, **fields)
             self._version += 1
 
@@ -249,6 +256,8 @@ class PreviewFeed:
             return status
 
     def _fps_locked(self) -> float:
+        if self._fixed_fps is not None:
+            return self._fixed_fps
         now = self._clock()
         recent = [t for t in self._times if now - t <= self._window]
         if len(recent) < 2:

@@ -103,7 +103,10 @@ class StoreWatcher:
             if t < done.shape[0] and done[t, c]:
                 image = np.asarray(sr[t, c], np.float32)
                 self.feed.push_sr(image, channel=c, t=t, replace=True)
+        # The run's live SR rate as its summary defines it (None while the run is going on).
+        sr_fps = (store.info.get("summary") or {}).get("sr_fps")
         self.feed.set_status(
-            t=t, backlog=len(missing), finished=store.status != "running", skipped=0
-        )
+            t=t, backlog=len(missing), finished=store.status != "running", skipped=0,
+            **({} if sr_fps is None else {"sr_fps": float(sr_fps)}),
+        )  # fmt: skip
         self.shown = t

@@ -90,8 +90,8 @@ def available_backends() -> dict[str, str | None]:
     return {
         "tensorrt": trt,
         "onnxruntime-cuda": ort_cuda,
-        "onnxruntime-cpu": _ort_reason("CPUExecutionProvider")
-        or ("torch is not installed (needed to export the ONNX graph)" if torch_missing else None),
+        # Without torch, bundled models still run on their shipped graphs.
+        "onnxruntime-cpu": _ort_reason("CPUExecutionProvider"),
         "torch-cuda": cuda,
         "torch-cpu": "torch is not installed (pip install 'livesr[torch]')"
         if torch_missing
@@ -197,6 +197,14 @@ def create_reconstructor(
     if wiener_options:
         raise TypeError(f"unexpected options for a network backend: {sorted(wiener_options)}")
 
+    from .runtimes._bundled_onnx import create_bundled_reconstructor, torch_available
+
+    if not torch_available():
+        # No torch here: bundled models run on their shipped ONNX graphs.
+        return create_bundled_reconstructor(
+            model, backend, device, precision, frame_shape=frame_shape, batch_size=batch_size,
+            tile_size=tile_size, tile_overlap=tile_overlap, threads=threads,
+        )  # fmt: skip
     loaded = load_model(model)
     # Compiled backends are built for what they will see: the tile when tiling, else the frame.
     compile_shape = frame_shape

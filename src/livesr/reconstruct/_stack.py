@@ -125,6 +125,7 @@ class StackReconstructor:
         from livesr.models import load_model
 
         from ._factory import create_reconstructor, parse_backend
+        from .runtimes._bundled_onnx import bundled_graph_card
 
         if isinstance(backend, BackendConfig):
             options = {**{k: getattr(backend, k) for k in _BACKEND_OPTIONS}, **options}
@@ -135,14 +136,23 @@ class StackReconstructor:
             rec = create_reconstructor("wiener", "wiener", frame_shape=frame_shape, **chosen,
                                        **options)  # fmt: skip
             return cls(rec, spec=wiener_spec(options, frame_shape))
-        loaded = load_model(model)
+        # Without torch, a bundled model runs on its shipped ONNX graph: its card (read from
+        # the safetensors header, torch-free) stands in for the loaded network.
+        card = bundled_graph_card(model)
+        weights_sha256: str | None
+        if card is None:
+            loaded = load_model(model)
+            target: Any = loaded
+            card, weights_sha256 = loaded.card, loaded.weights_sha256
+        else:
+            target, weights_sha256 = model, card.get("weights_sha256")
         settings = BackendConfig.model_validate(
             {"backend": backend, "device": device.split(":")[0], **chosen}
         )
-        norm = normalization_spec(loaded.card, normalizer)
+        norm = normalization_spec(card, normalizer)
         threads = options.pop("threads", None)
         rec = create_reconstructor(
-            loaded, settings.backend, device, settings.precision, frame_shape=frame_shape,
+            target, settings.backend, device, settings.precision, frame_shape=frame_shape,
             batch_size=settings.batch_size, tile_size=settings.tile_size,
             tile_overlap=settings.tile_overlap, threads=threads, **options,
         )  # fmt: skip
@@ -155,7 +165,7 @@ class StackReconstructor:
                 backend=info.backend,  # what "auto" resolved to, as it ran
                 device=info.device.split(":")[0],
                 model=ref,
-                weights_sha256=loaded.weights_sha256,
+                weights_sha256=weights_sha256,
                 normalization=norm,
                 frame_shape=frame_shape,
                 threads=threads,
@@ -163,7 +173,7 @@ class StackReconstructor:
         return cls(
             rec,
             PercentileNormalizer(norm.p_low, norm.p_high, clip=norm.clip),
-            model_card=loaded.card,
+            model_card=card,
             normalize=norm.method != "none",
             spec=spec,
         )
@@ -182,7 +192,9 @@ class StackReconstructor:
         BackendUnavailableError
             If the recorded backend cannot run here.
         """
-        from livesr.models import load_recorded_model
+        from livesr.models import WeightsUnavailableError, load_recorded_model
+
+        from .runtimes._bundled_onnx import bundled_graph_card
 
         if spec.sim is not None:
             from .conventional import SIMParameters
@@ -195,10 +207,22 @@ class StackReconstructor:
                 params=None if params is None else SIMParameters.from_dict(params),
                 calibration=sim.calibration, allow_nominal=sim.allow_nominal,
             )  # fmt: skip
-        loaded = load_recorded_model(spec.model, spec.weights_sha256)
+        card = bundled_graph_card(spec.model)
+        target: Any
+        if card is None:
+            target = load_recorded_model(spec.model, spec.weights_sha256)
+        elif spec.weights_sha256 is not None and card.get("weights_sha256") != spec.weights_sha256:
+            # Without torch the tensors cannot be rehashed; the card's verified hash is used.
+            raise WeightsUnavailableError(
+                f"the bundled weights {spec.model} are not the ones this run recorded "
+                f"(tensors sha256 {spec.weights_sha256[:12]}...): install the livesr version "
+                "that made the run, or choose other weights (--model)"
+            )
+        else:
+            target = spec.model
         norm = spec.normalization
         built = cls.create(
-            loaded,
+            target,
             BackendConfig.model_validate(spec.model_dump(include=set(BackendConfig.model_fields))),
             frame_shape=spec.frame_shape,
             normalizer=PercentileNormalizer(norm.p_low, norm.p_high, clip=norm.clip),

@@ -163,6 +163,7 @@ class _Filaments:
         self.phase = rng.uniform(0, 2 * math.pi, count)
         self.sigma = sigma
         self.motion = motion
+        self._mid0: tuple[Array, Array, Array] | None = None
 
     def nodes(self, t: float) -> tuple[Array, Array, NDArray[np.int64]]:
         """Polyline nodes (every 50 nm) of all filaments at time t."""
@@ -170,14 +171,37 @@ class _Filaments:
         counts = np.ceil(self.length / h).astype(np.int64) + 1
         idx = np.repeat(np.arange(counts.size), counts)
         s = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)) * h
+        mid = np.cumsum(counts) - counts + counts // 2
+        theta = self._theta(s, idx, counts, t)
+        if self._mid0 is None:
+            # Direction and position (from the start) of each middle node at t = 0.
+            theta0 = theta if t == 0 else self._theta(s, idx, counts, 0.0)
+            self._mid0 = (
+                theta0[mid],
+                _group_cumsum(np.sin(theta0) * h, counts)[mid],
+                _group_cumsum(np.cos(theta0) * h, counts)[mid],
+            )
+        theta_mid0, ly0, lx0 = self._mid0
+        # A filament bends about its middle, whose position and direction only drift (with
+        # `motion`): turned about one end, a 30 um filament would swing its far end like a whip.
+        # At t = 0 this changes nothing.
+        theta = theta + (theta_mid0 - theta[mid])[idx]
+        ly = _group_cumsum(np.sin(theta) * h, counts)
+        lx = _group_cumsum(np.cos(theta) * h, counts)
+        dy, dx = self.motion.offset(t, self.phase)
+        y = (self.start[:, 0] + dy + ly0 - ly[mid])[idx] + ly
+        x = (self.start[:, 1] + dx + lx0 - lx[mid])[idx] + lx
+        return y, x, counts
+
+    def _theta(
+        self, s: Array, idx: NDArray[np.int64], counts: NDArray[np.int64], t: float
+    ) -> Array:
+        """Direction (radians) of every node at time t."""
         arg = 2 * math.pi * s[:, None] / self.wavelength[idx] + self.psi[idx] + self.omega[idx] * t
         # Curvature (1/um) is a sum of travelling modes, so filaments bend smoothly in time.
         kappa = (self.amp[idx] * np.sin(arg)).sum(1)
-        theta = self.theta0[idx] + _group_cumsum(kappa * h, counts)
-        dy, dx = self.motion.offset(t, self.phase)
-        y = (self.start[:, 0] + dy)[idx] + _group_cumsum(np.sin(theta) * h, counts)
-        x = (self.start[:, 1] + dx)[idx] + _group_cumsum(np.cos(theta) * h, counts)
-        return y, x, counts
+        theta: Array = self.theta0[idx] + _group_cumsum(kappa * 0.05, counts)
+        return theta
 
     def points(self, t: float, blur: float) -> Points:
         y, x, counts = self.nodes(t)
@@ -255,6 +279,13 @@ def _concat(*parts: Points) -> Points:
     return np.concatenate(y), np.concatenate(x), np.concatenate(m), np.concatenate(s)
 
 
+def _hash_signed(site: NDArray[np.int64], cycle: Array, salt: float) -> Array:
+    """Deterministic pseudo-random numbers in [-1, 1) of (site, cycle) pairs."""
+    v = np.sin(site * 12.9898 + cycle * 78.233 + salt * 37.719) * 43758.5453
+    out: Array = 2.0 * (v - np.floor(v)) - 1.0
+    return out
+
+
 def _ccps(
     rng: np.random.Generator, field: tuple[float, float]
 ) -> Callable[[float, float], Points]:
@@ -267,21 +298,28 @@ def _ccps(
     n = cy.size
     diameter = rng.uniform(0.08, 0.2, n)
     brightness = rng.lognormal(0.0, 0.3, n) * (diameter / 0.12) ** 2
-    # Each pit lives 20-80 s, born at a random time, and fades in and out (sin^2 envelope).
+    # Each site hosts pit after pit: a pit lives 20-80 s, fading in and out (sin^2 envelope),
+    # then the site stays empty for a while and the next pit forms nearby. Every site runs this
+    # cycle from its own random phase, so the expected number of pits is the same at every
+    # time (a steady state, as in a living cell): 60 % of the sites carry a pit at any moment.
     life = rng.uniform(20.0, 80.0, n)
-    birth = rng.uniform(-80.0, 200.0, n)
-    present = rng.random(n) < 0.6  # most pits exist at t = 0, at a random age
-    birth[present] = -rng.uniform(0.1, 0.9, int(present.sum())) * life[present]
+    period = life / 0.6
+    start = rng.uniform(0.0, 1.0, n) * period  # cycle phase at t = 0
     motion = _Motion(rng.normal(0, 0.003, 2), 0.03, 0.02)
     phase = rng.uniform(0, 2 * math.pi, n)
     # Template ring: pits of 120 nm and larger show their clathrin coat as a ring.
     ring_sigma = 0.015
 
     def points(t: float, blur: float) -> Points:
-        age = (t - birth) / life
-        alive = (age > 0) & (age < 1)
+        cycle, since = np.divmod(t + start, period)
+        age = since / life
+        alive = age < 1
         env = np.where(alive, np.sin(math.pi * np.clip(age, 0, 1)) ** 2, 0.0)
         dy, dx = motion.offset(t, phase)
+        # Each new pit of a site forms within 0.3 spacings of the site (a fixed hash of the
+        # site and cycle, so every time t sees the same pit); it moves only between pits.
+        dy = dy + 0.3 * spacing * _hash_signed(np.arange(n), cycle, 1.0)
+        dx = dx + 0.3 * spacing * _hash_signed(np.arange(n), cycle, 2.0)
         ys, xs, ms, ss = [], [], [], []
         idx = np.flatnonzero(env > 1e-3)
         large = idx[diameter[idx] >= 0.12]

@@ -4,6 +4,7 @@ Each runtime imports its framework inside the module that needs it, so importing
 costs nothing; ONNX export and the on-disk engine/graph cache live here too.
 """
 
+from ._bundled_onnx import export_bundled_graphs
 from ._engine_cache import EngineKey, cache_dir
 from ._export import TENSORRT_ONNX_OPS, check_tensorrt_ops, export_onnx, onnx_op_types
 from ._onnxruntime import OnnxRuntimeReconstructor
@@ -18,6 +19,7 @@ __all__ = [
     "TorchReconstructor",
     "cache_dir",
     "check_tensorrt_ops",
+    "export_bundled_graphs",
     "export_onnx",
     "onnx_op_types",
 ]
