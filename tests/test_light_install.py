@@ -47,9 +47,15 @@ def test_demo_runs_without_torch_and_prints_no_error(tmp_path: Path) -> None:
 
     store = open_store(out)
     assert store.sr_done().all()
-    for prov in store.info["sr_images"]["sr"]["provenance"].values():
-        assert prov["backend"] == "onnxruntime"
-        assert prov["weights_sha256"] == prov["model_card"]["weights_sha256"]
+    from livesr.models import bundled_weights, read_card
+
+    specs = store.reconstructor_specs()
+    assert set(specs) == {"488", "561"}
+    for spec in specs.values():
+        assert spec.backend == "onnxruntime"
+        card = read_card(bundled_weights()[spec.model])
+        assert spec.weights_sha256 == card.weights_sha256
+    assert set(store.stack_values()["backend"].ravel()) == {"onnxruntime-cpu"}
 
 
 @pytest.mark.parametrize("name", ["dfcan-sim", "dfcan-sisr"])

@@ -52,9 +52,10 @@ def test_demo_runs_a_wide_field_model_on_the_stack_mean(tmp_path: Path) -> None:
     ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    provenance = open_store(out).info["sr_images"]["sr"]["provenance"]
-    assert {p["model"] for p in provenance.values()} == {"dfcan-sisr"}
-    assert provenance["488"]["input"] == "wide-field mean of 9 raw frames"
+    store = open_store(out)
+    assert {s.model for s in store.reconstructor_specs().values()} == {"dfcan-sisr"}
+    assert store.sr_done().all()
+    assert store.sr.shape[-2:] == (128, 128)
 
 
 def _write_sequence(path: Path, channels: list[str]) -> Path:
