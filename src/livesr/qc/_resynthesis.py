@@ -258,14 +258,22 @@ def frame_chi2(
         e = (np.asarray(raw[f][interior], np.float64) - camera.offset_adu) * camera.gain_e_per_adu
         m = np.asarray(model[f][interior], np.float64)
         q = np.asarray(unit[f][interior], np.float64)
-        design = np.stack([m.ravel() - m.mean(), q.ravel() - q.mean()])
+        mc = m.ravel() - m.mean()
+        qc = q.ravel() - q.mean()
         target = e.ravel() - e.mean()
-        normal = design @ design.T
-        rhs = design @ target
-        try:
-            g, u = np.linalg.solve(normal, rhs)
-        except np.linalg.LinAlgError:
-            g, u = np.linalg.lstsq(design.T, target, rcond=None)[0]
+        # 2 x 2 normal equations by einsum (no BLAS thread pool for microseconds of work).
+        smm = float(np.einsum("i,i->", mc, mc))
+        sqq = float(np.einsum("i,i->", qc, qc))
+        smq = float(np.einsum("i,i->", mc, qc))
+        sme = float(np.einsum("i,i->", mc, target))
+        sqe = float(np.einsum("i,i->", qc, target))
+        det = smm * sqq - smq * smq
+        if det > 1e-12 * max(smm * sqq, 1e-300):
+            g = (sme * sqq - sqe * smq) / det
+            u = (sqe * smm - sme * smq) / det
+        else:  # the SR image is flat, or the pattern unmodulated: fit the image alone
+            g = sme / smm if smm > 0 else 0.0
+            u = 0.0
         b = e.mean() - g * m.mean() - u * q.mean()
         fit = g * m + u * q + b
         var = np.maximum(fit, 0.0) + noise_floor

@@ -58,13 +58,15 @@ def fit_intensity(
     x = np.asarray(blurred, np.float64).ravel()
     xc = x - x.mean()
     yc = y - y.mean()
-    sxx = float(xc @ xc)
-    syy = float(yc @ yc)
-    sxy = float(xc @ yc)
+    # einsum, not `@`: a BLAS dot may wake a pool of spinning threads (tens of ms on a
+    # loaded host) for what is a few microseconds of work.
+    sxx = float(np.einsum("i,i->", xc, xc))
+    syy = float(np.einsum("i,i->", yc, yc))
+    sxy = float(np.einsum("i,i->", xc, yc))
     alpha = sxy / sxx if sxx > 0 else 0.0
     beta = float(y.mean()) - alpha * float(x.mean())
     residual = yc - alpha * xc
-    rse = math.sqrt(float(residual @ residual) / y.size)
+    rse = math.sqrt(float(np.einsum("i,i->", residual, residual)) / y.size)
     rsp = sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else 0.0
     return alpha, beta, rse, rsp
 
