@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     _evaluate,
     _export,
     _preview,
+    _qc,
     _reconstruct,
     _reprocess,
     _simulate,

@@ -18,7 +18,7 @@ import typer
 from ._app import app
 
 # Flags that switch on a part, by part name (module livesr.bench._<part>).
-_PART_FLAGS = ("wiener", "simulate", "pipeline")
+_PART_FLAGS = ("wiener", "simulate", "pipeline", "qc")
 
 
 def _split(text: Optional[str]) -> Optional[list[str]]:
@@ -133,6 +133,7 @@ def bench(
     wiener: Annotated[bool, typer.Option(help="Time the cached Wiener SIM path.")] = False,
     simulate: Annotated[bool, typer.Option(help="Time the SIM simulator.")] = False,
     pipeline: Annotated[bool, typer.Option(help="Time the live pipeline end to end.")] = False,
+    qc: Annotated[bool, typer.Option(help="Time the per-frame quality record.")] = False,
     inference: Annotated[
         Optional[str],
         typer.Option(help="--pipeline: comma-separated inference modes (auto,process,thread)."),
@@ -157,12 +158,12 @@ def bench(
     Wiener path when available. ``--models dfcan,dfgan`` alone compares the networks
     (parameters, FLOPs per frame, fft/dft/tiled spectrum latency); with ``--backends`` it
     times those models on each backend. Part flags (--wiener, --simulate, --pipeline,
-    --part NAME) run those parts only (add --backends to time backends too); --models,
+    --qc, --part NAME) run those parts only (add --backends to time backends too); --models,
     --sizes, --batch and --repeats go to every part that takes them.
     """
     present = available_parts()
     chosen = [
-        name for name, on in zip(_PART_FLAGS, (wiener, simulate, pipeline), strict=True) if on
+        name for name, on in zip(_PART_FLAGS, (wiener, simulate, pipeline, qc), strict=True) if on
     ]
     chosen += list(part or [])
     if all_parts:

@@ -52,6 +52,13 @@ def evaluate(
     ] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("evaluation"),
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write the PNGs.")] = True,
+    qc: Annotated[
+        bool,
+        typer.Option(
+            help="Also record each image's QC numbers (rsp, chi^2, out-of-band) and plot how "
+            "well they predict the true error (qc_vs_error.png)."
+        ),
+    ] = False,
 ) -> None:
     """Score wide-field, RL, Wiener SIM and trained models against simulated ground truth.
 
@@ -93,9 +100,11 @@ def evaluate(
             if scheduler is None:
                 result = run_sweep(
                     names, level_list, fields, size, chosen, mode=mode, with_frc=frc,
-                    backend=backend, progress=progress,
+                    backend=backend, progress=progress, with_qc=qc,
                 )  # fmt: skip
             else:
+                if qc:
+                    raise ValueError("--qc runs in this process only; leave out --scheduler")
                 from livesr.distributed import run_sweep as run_distributed
 
                 result = run_distributed(

@@ -177,7 +177,11 @@ def write_plots(
 
 
 def write_report(result: SweepResult, out_dir: str | Path, *, plots: bool = True) -> list[Path]:
-    """Write results.csv, results.md and (with matplotlib) the PNGs into `out_dir`."""
+    """Write results.csv, results.md and (with matplotlib) the PNGs into `out_dir`.
+
+    Rows with QC columns (``run_sweep(..., with_qc=True)``) add ``qc_correlation.json`` and
+    ``qc_vs_error.png``.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     summary = summarize(result.rows)
@@ -185,4 +189,8 @@ def write_report(result: SweepResult, out_dir: str | Path, *, plots: bool = True
     written.append(write_markdown(summary, out / "results.md"))
     if plots:
         written += write_plots(summary, result.images, out)
+    if any("qc_rsp" in row for row in result.rows):
+        from ._qc import write_qc_report
+
+        written += write_qc_report(result.rows, out, plots=plots)
     return written

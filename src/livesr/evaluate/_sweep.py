@@ -192,6 +192,7 @@ def evaluate_task(
     with_frc: bool = False,
     keep_images: bool = False,
     backend: str = "auto",
+    with_qc: bool = False,
 ) -> TaskResult:
     """Simulate one field and score every method on it.
 
@@ -209,6 +210,9 @@ def evaluate_task(
         Return the GT and every method's SR image (for panels).
     backend : str
         Backend of trained models (``"auto"``, ``"torch"``, ``"onnxruntime"``...).
+    with_qc : bool
+        Add the QC numbers of each SR image (``qc_rsp``, ``qc_chi2``, ... from
+        `livesr.qc`), to compare with the true error.
 
     Returns
     -------
@@ -277,6 +281,10 @@ def evaluate_task(
             row["frc_half_bit_nm"] = float("nan")
             row["frc_one_seventh_nm"] = float("nan")
         row["seconds"] = seconds
+        if with_qc:
+            from ._qc import qc_columns
+
+            row.update(qc_columns(image, sample.raw[0], optics, pattern, scale))
         row["fit_ok"] = info.get("fit_ok")
         row["wiener"] = info.get("wiener")
         rows.append(row)
@@ -296,6 +304,7 @@ def run_sweep(
     with_frc: bool = False,
     backend: str = "auto",
     progress: Callable[[int, int], None] | None = None,
+    with_qc: bool = False,
 ) -> SweepResult:
     """Run the whole sweep in this process.
 
@@ -303,7 +312,7 @@ def run_sweep(
     ----------
     structures, levels, fields, size, mode
         As for `sweep_tasks`.
-    methods, with_frc, backend
+    methods, with_frc, backend, with_qc
         As for `evaluate_task`.
     progress : callable, optional
         ``progress(done, total)`` after each task (calling thread).
@@ -317,7 +326,12 @@ def run_sweep(
     result = SweepResult([])
     for i, task in enumerate(tasks):
         out = evaluate_task(
-            task, methods, with_frc=with_frc, keep_images=task.field == 0, backend=backend
+            task,
+            methods,
+            with_frc=with_frc,
+            keep_images=task.field == 0,
+            backend=backend,
+            with_qc=with_qc,
         )
         result.rows.extend(out.rows)
         if out.images is not None:
