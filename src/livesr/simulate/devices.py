@@ -44,6 +44,7 @@ from livesr.simulate._bands import SIMBands
 __all__ = [
     "DEMO_CFG",
     "DEMO_CHANNELS",
+    "DEMO_PATTERN",
     "DemoShutter",
     "LaserSelector",
     "OpticalBus",
@@ -62,6 +63,13 @@ _KEYFRAME_S = 0.25
 #: Longest the demo camera's frame clock lets rendering fall behind before it resets (a real
 #: camera's buffer would be overflowing by then).
 _MAX_LAG_S = 0.5
+
+
+#: The demo instrument's own pattern. Deliberately not `PatternConfig()`'s nominal values: a
+#: reconstruction that silently fell back to the nominal pattern must look wrong here, as it
+#: would on a real microscope. Its measured form ships as `livesr.simulate.DEMO_CALIBRATION`
+#: (regenerate with examples/calibrate_demo.py).
+DEMO_PATTERN = PatternConfig(angle_offset_deg=21.5, k0_fraction=0.86, modulation=0.72)
 
 
 @dataclass
@@ -88,7 +96,7 @@ class OpticalBus:
     laser_running: bool = False
     shutter_open: bool = True
     optics: OpticsConfig = field(default_factory=OpticsConfig)
-    pattern_config: PatternConfig = field(default_factory=PatternConfig)
+    pattern_config: PatternConfig = field(default_factory=lambda: DEMO_PATTERN)
     camera_config: CameraConfig = field(default_factory=CameraConfig)
     channels: tuple[str, ...] = tuple(DEMO_CHANNELS)
 

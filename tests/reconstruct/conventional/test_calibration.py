@@ -124,7 +124,14 @@ def test_the_demo_microscope_ships_its_calibration() -> None:
     path = DEMO_CALIBRATION
     cal = Calibration.from_file(path)
     optics = OpticsConfig()
+    from livesr.simulate.devices import DEMO_PATTERN
+
+    # The demo's pattern is its own, not the nominal default a silent fallback would use.
+    assert DEMO_PATTERN.angle_offset_deg != PatternConfig().angle_offset_deg
     for channel in optics.channels:
-        truth = pattern_wavevectors(PatternConfig(), optics, channel)
+        truth = pattern_wavevectors(DEMO_PATTERN, optics, channel)
         k = np.array([o.k_per_um for o in cal.channel(channel).orientations])
         np.testing.assert_allclose(np.hypot(*k.T), np.hypot(*truth.T), rtol=0.005)
+        angles = np.degrees(np.arctan2(k[:, 0], k[:, 1])) % 180
+        expected = np.degrees(np.arctan2(truth[:, 0], truth[:, 1])) % 180
+        np.testing.assert_allclose(angles, expected, atol=0.5)
