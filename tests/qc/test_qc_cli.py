@@ -84,3 +84,21 @@ def test_qc_without_raw_frames_and_mismatched_sizes(files: Path) -> None:
     assert len(lines) == 1 and "integer multiple" in lines[0]
     missing = livesr("qc", "sr.tif", "--out", "x", cwd=files)
     assert missing.returncode == 1 and "--widefield" in missing.stderr
+
+
+def test_qc_takes_the_instruments_calibration(files: Path) -> None:
+    from livesr.reconstruct.conventional import calibrate
+
+    bright = simulate_sample(
+        "microtubules", size=96, level=9, optics=OPTICS, pattern=PATTERN, seed=11, motion=0.0
+    )
+    cal, _ = calibrate(bright.raw, PATTERN, OPTICS, channel="default")
+    cal.to_yaml(files / "cal.yaml")
+    args = ["--widefield", "wf.tif", "--raw", "raw.tif", "--calibration", "cal.yaml", *FLAGS]
+
+    done = livesr("qc", "sr.tif", *args, "--out", "calibrated", cwd=files)
+
+    assert done.returncode == 0, done.stderr
+    report = json.loads((files / "calibrated" / "qc.json").read_text())
+    assert report["pattern_source"] == "cal.yaml"
+    assert len(report["chi2"]) == 3 and all(0.8 < c < 1.3 for c in report["chi2"])

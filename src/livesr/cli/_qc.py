@@ -61,6 +61,13 @@ def qc(
             "from --raw."
         ),
     ] = None,
+    calibration: Annotated[
+        Optional[Path],
+        typer.Option(help="Instrument calibration (livesr calibrate) for the pattern."),
+    ] = None,
+    channel: Annotated[
+        Optional[str], typer.Option(help="Calibration channel (default: its only/first one).")
+    ] = None,
     nominal: Annotated[
         bool, typer.Option(help="Use the nominal pattern flags instead of estimating.")
     ] = False,
@@ -103,52 +110,27 @@ def qc(
     orientation, about 1 when consistent) and the SR energy beyond the SIM passband is
     reported (raw data hold no information there).
     """
-    import tifffile
-
     from livesr.config import CameraConfig, OpticsConfig, PatternConfig
     from livesr.io import read_stack
-    from livesr.qc import PatternState, QualityChecker, pattern_state
 
     if widefield is None and raw is None:
         raise ValueError("give the wide-field reference (--widefield WF.tif) or --raw RAW.tif")
-    sr_stack = read_stack(sr)
-    sr_data = sr_stack.data.astype(np.float32)
+    sr_data = read_stack(sr).data.astype(np.float32)
     wf_data = read_stack(widefield).data.astype(np.float32) if widefield is not None else None
     raw_stack = read_stack(raw) if raw is not None else None
     px = pixel_size or (raw_stack.pixel_size_um if raw_stack is not None else None) or 0.0626
     optics = OpticsConfig.single(na=na, wavelength_um=wavelength, pixel_size_um=px)
     pattern = PatternConfig(
-        n_angles=angles,
-        n_phases=phases,
-        k0_fraction=None if k0 else k0_fraction,
-        k0_per_um=k0,
-        angle_offset_deg=angle_offset,
-        modulation=modulation,
-    )
+        n_angles=angles, n_phases=phases, k0_fraction=None if k0 else k0_fraction,
+        k0_per_um=k0, angle_offset_deg=angle_offset, modulation=modulation,
+    )  # fmt: skip
     cam_fields = {"offset_adu": offset, "gain_e_per_adu": gain, "read_noise_e": read_noise}
     cam_fields["qe"] = qe
     camera = CameraConfig(**{k: v for k, v in cam_fields.items() if v is not None})
 
-    n_sr = sr_data.shape[0]
     raw_shape = (wf_data if wf_data is not None else raw_stack.data).shape[-2:]  # type: ignore[union-attr]
     scale = _integer_scale(sr_data.shape, raw_shape, "the wide-field image")
-    wf_index = _pairs(n_sr, wf_data.shape[0], str(widefield)) if wf_data is not None else None
-    stacks = None
-    if raw_stack is not None:
-        frames = raw_stack.data
-        if frames.shape[-2:] != tuple(raw_shape):
-            raise ValueError(
-                f"{raw}: raw frames are {frames.shape[-2]} x {frames.shape[-1]} but the "
-                f"wide-field image is {raw_shape[0]} x {raw_shape[1]}; they must match"
-            )
-        if frames.shape[0] % pattern.n_frames:
-            raise ValueError(
-                f"{raw}: {frames.shape[0]} frames is not a multiple of {angles} angles x "
-                f"{phases} phases = {pattern.n_frames}; set --angles/--phases to match"
-            )
-        stacks = frames.reshape(-1, pattern.n_frames, *frames.shape[-2:])
-    raw_index = _pairs(n_sr, stacks.shape[0], str(raw)) if stacks is not None else None
-
+    stacks = _raw_stacks(raw_stack, raw, raw_shape, pattern) if raw_stack is not None else None
     report: dict[str, Any] = {
         "sr": str(sr),
         "widefield": str(widefield) if widefield is not None else None,
@@ -157,6 +139,44 @@ def qc(
         "optics": optics.model_dump(mode="json"),
         "camera": camera.model_dump(mode="json"),
     }
+    shape = (int(raw_shape[0]), int(raw_shape[1]))
+    state = _pattern(report, params, calibration, channel, stacks, nominal, pattern, optics, shape)
+    from livesr.qc import QualityChecker
+
+    checker = QualityChecker(
+        optics, shape, scale=scale, pattern=state, camera=camera, sigma_um=sigma,
+        fit_sigma=fit_sigma,
+    )  # fmt: skip
+    records, maps = _check_all(checker, sr_data, wf_data, stacks, str(widefield), str(raw))
+    _write(out, maps, px / scale, report, records)
+
+
+def _raw_stacks(
+    raw_stack: Any, raw: Optional[Path], raw_shape: tuple[int, ...], pattern: Any
+) -> np.ndarray:
+    """The raw frames as (N, F, Y, X) stacks, checked against the wide-field grid."""
+    frames = raw_stack.data
+    if frames.shape[-2:] != tuple(raw_shape):
+        raise ValueError(
+            f"{raw}: raw frames are {frames.shape[-2]} x {frames.shape[-1]} but the "
+            f"wide-field image is {raw_shape[0]} x {raw_shape[1]}; they must match"
+        )
+    if frames.shape[0] % pattern.n_frames:
+        raise ValueError(
+            f"{raw}: {frames.shape[0]} frames is not a multiple of {pattern.n_angles} angles x "
+            f"{pattern.n_phases} phases = {pattern.n_frames}; set --angles/--phases to match"
+        )
+    return np.asarray(frames.reshape(-1, pattern.n_frames, *frames.shape[-2:]))
+
+
+def _pattern(
+    report: dict[str, Any], params: Optional[Path], calibration: Optional[Path],
+    channel: Optional[str], stacks: Optional[np.ndarray], nominal: bool, pattern: Any,
+    optics: Any, shape: tuple[int, int],
+) -> Any:  # fmt: skip
+    """The SIM pattern the checks assume, from where the user said; recorded in `report`."""
+    from livesr.qc import PatternState, pattern_state
+
     if params is not None:
         from livesr.reconstruct.conventional import SIMParameters
 
@@ -164,6 +184,13 @@ def qc(
             raise FileNotFoundError(f"--params {params} does not exist")
         state = pattern_state(SIMParameters.from_dict(json.loads(params.read_text())))
         report["pattern_source"] = str(params)
+    elif calibration is not None:
+        from livesr.config import Calibration
+        from livesr.reconstruct.conventional import calibration_parameters
+
+        cal = Calibration.from_file(calibration)
+        state = pattern_state(calibration_parameters(cal, channel, shape))
+        report["pattern_source"] = str(calibration)
     elif stacks is not None and not nominal:
         from livesr.reconstruct.conventional import SIMFitWarning, estimate_parameters
 
@@ -179,19 +206,18 @@ def qc(
         # Without raw frames the pattern only sets the passband of the out-of-band energy.
         state = PatternState.from_config(pattern, optics)
         report["pattern_source"] = "nominal"
-    report["pattern"] = {
-        "k_per_um": state.k_per_um.tolist(),
-        "modulation": list(state.modulation),
-    }
-    checker = QualityChecker(
-        optics,
-        (int(raw_shape[0]), int(raw_shape[1])),
-        scale=scale,
-        pattern=state,
-        camera=camera,
-        sigma_um=sigma,
-        fit_sigma=fit_sigma,
-    )
+    report["pattern"] = {"k_per_um": state.k_per_um.tolist(), "modulation": list(state.modulation)}
+    return state
+
+
+def _check_all(
+    checker: Any, sr_data: np.ndarray, wf_data: Optional[np.ndarray],
+    stacks: Optional[np.ndarray], wf_name: str, raw_name: str,
+) -> tuple[list[Any], np.ndarray]:  # fmt: skip
+    """One quality record and SR-grid error map per SR plane."""
+    n_sr = sr_data.shape[0]
+    wf_index = _pairs(n_sr, wf_data.shape[0], wf_name) if wf_data is not None else None
+    raw_index = _pairs(n_sr, stacks.shape[0], raw_name) if stacks is not None else None
     records = []
     maps = np.empty_like(sr_data)
     for i in range(n_sr):
@@ -201,9 +227,17 @@ def qc(
         assert result.error_map is not None
         maps[i] = result.error_map
         records.append(result.record)
+    return records, maps
 
+
+def _write(
+    out: Path, maps: np.ndarray, sr_px: float, report: dict[str, Any], records: list[Any]
+) -> None:
+    """``error_map.tif`` and ``qc.json`` in `out`, and a one-line summary."""
+    import tifffile
+
+    n_sr = maps.shape[0]
     out.mkdir(parents=True, exist_ok=True)
-    sr_px = px / scale
     tifffile.imwrite(
         out / "error_map.tif",
         maps if n_sr > 1 else maps[0],
