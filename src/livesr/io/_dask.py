@@ -129,14 +129,14 @@ def mark_sr_done(
     values : mapping of field -> sequence, optional
         One value per key for fields of `STACK_FIELDS` (normalisation, timing, backend).
     """
-    keys = [StackKey(*k) for k in keys]
-    if not keys:
+    stacks = [StackKey(*k) for k in keys]
+    if not stacks:
         return
     if values:
-        store.record_stacks(name, keys, values)
-    for p in sorted({k.p for k in keys}):
+        store.record_stacks(name, stacks, values)
+    for p in sorted({k.p for k in stacks}):
         mask: Any = store.group[f"{p}/{name}_done"]
         done = np.asarray(mask[:], dtype=bool)
-        ts, zs, cs = np.asarray([(k.t, k.z, k.c) for k in keys if k.p == p], dtype=int).T
+        ts, zs, cs = np.asarray([(k.t, k.z, k.c) for k in stacks if k.p == p], dtype=int).T
         done[ts, cs, zs] = True
         mask[:] = done

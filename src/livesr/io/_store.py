@@ -100,7 +100,9 @@ def _positions(positions: int | Sequence[Mapping[str, Any] | str]) -> list[dict[
     return out
 
 
-def _by_position(keys: Iterable[StackKey]) -> dict[int, list[StackKey]]:
+def _by_position(
+    keys: Iterable[StackKey | tuple[int, int, int, int]],
+) -> dict[int, list[StackKey]]:
     groups: dict[int, list[StackKey]] = defaultdict(list)
     for key in keys:
         groups[int(key[1])].append(StackKey(*key))
@@ -496,9 +498,9 @@ class SRStore(SRImages):
                 windows.append(display_window(samples))
             for p in range(self.n_positions):
                 group = self._group[self._image_path(name, p)]
-                ome = dict(group.attrs["ome"])  # type: ignore[arg-type]
-                omero = dict(ome["omero"])
-                channels = [dict(ch) for ch in omero["channels"]]
+                ome: dict[str, Any] = _to_jsonable(group.attrs["ome"])
+                omero: dict[str, Any] = ome["omero"]
+                channels: list[dict[str, Any]] = omero["channels"]
                 for ch, window in zip(channels, windows, strict=True):
                     if window is not None:
                         ch["window"] = window
