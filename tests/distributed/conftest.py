@@ -41,7 +41,8 @@ def _write_raw_run(path: Path) -> SRStore:
     )  # fmt: skip
     for p in range(POSITIONS):
         for c, structure in enumerate(("microtubules", "ccps")):
-            sample = simulate_sample(structure, size=SIZE, photons=200, timepoints=T, seed=c + 2 * p)
+            seed = c + 2 * p
+            sample = simulate_sample(structure, size=SIZE, photons=200, timepoints=T, seed=seed)
             for t in range(T):
                 key = (t, p, 0, c)
                 store.write_raw_frames(key, 0, sample.raw[t])

@@ -42,9 +42,7 @@ def test_round_trip_and_masks(tmp_path: Path) -> None:
     store = _store(tmp_path / "run.zarr")
     frames = _write_stack(store, (1, 0, 0, 0), 100)
     store.write_sr((1, 0, 0, 0), np.full((32, 48), 7, np.float32))
-    store.record_stacks(
-        "sr", [(1, 0, 0, 0)], {"norm_high": [900.0], "backend": ["wiener-cpu"]}
-    )
+    store.record_stacks("sr", [(1, 0, 0, 0)], {"norm_high": [900.0], "backend": ["wiener-cpu"]})
     _write_stack(store, (0, 0, 0, 1), 5)
 
     back = open_store(tmp_path / "run.zarr")
