@@ -16,6 +16,7 @@ zarr = pytest.importorskip("zarr")
 from livesr.acquire import open_core  # noqa: E402
 from livesr.io import open_store  # noqa: E402
 from livesr.pipeline import LivePipeline, SRFrameInfo  # noqa: E402
+from livesr.reconstruct import ReconstructorInfo  # noqa: E402
 
 T, P, Z, C = 2, 2, 3, 2
 
@@ -32,17 +33,31 @@ def _sequence() -> Any:
     )
 
 
+class _Upsample:
+    """A Reconstructor: mean of the stack, nearest-neighbour x2 (fast, deterministic)."""
+
+    info = ReconstructorInfo(name="upsample-mean", backend="numpy", in_frames=9, scale=2)
+
+    def warmup(self) -> None:
+        pass
+
+    def __call__(self, stacks: np.ndarray) -> np.ndarray:
+        mean = stacks.mean(axis=1, keepdims=True)
+        return np.repeat(np.repeat(mean, 2, axis=2), 2, axis=3).astype(np.float32)
+
+    def close(self) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, LivePipeline, list]]:
-    from conftest import UpsampleMean  # tests/pipeline/conftest.py
-
     out = tmp_path_factory.mktemp("pz") / "run.zarr"
     core = open_core("demo")
     core.setProperty("Camera", "Size", 64)
     core.setExposure(1.0)
     ready: list[SRFrameInfo] = []
     try:
-        recs = {"488": UpsampleMean(), "561": UpsampleMean()}
+        recs = {"488": _Upsample(), "561": _Upsample()}
         with LivePipeline(core, _sequence(), out, reconstructors=recs) as pipe:
             pipe.signals.srFrameReady.connect(lambda img, info: ready.append(info))
             pipe.run()
