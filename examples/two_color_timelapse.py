@@ -51,5 +51,6 @@ print(pipe.summary)
 core.unloadAllDevices()
 
 store = open_store(out)
+# Position 0 (the only one here): raw (t, c, pattern, z, y, x), wf and sr (t, c, z, y, x).
 print(f"{out}: raw {store.raw.shape}, wf {store.wf.shape}, sr {store.sr.shape}")
 print("every SR frame written:", bool(store.sr_done().all()))

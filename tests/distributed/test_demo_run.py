@@ -59,9 +59,10 @@ def test_the_store_records_one_spec_per_channel_and_every_stacks_normalisation(
     values = store.stack_values()
     here = StackReconstructor.from_spec(specs["488"])
     for t in range(3):
-        norm = here(store.read_stack(t, 0))[1]["normalization"]
-        assert (values["norm_low"][t, 0], values["norm_high"][t, 0]) == (norm["low"], norm["high"])
-    assert len(set(values["norm_high"][:, 0])) == 3  # three stacks, three mappings
+        norm = here(store.read_stack((t, 0, 0, 0)))[1]["normalization"]
+        stats = (values["norm_low"][t, 0, 0, 0], values["norm_high"][t, 0, 0, 0])
+        assert stats == (norm["low"], norm["high"])
+    assert len(set(values["norm_high"][:, 0, 0, 0])) == 3  # three stacks, three mappings
     assert (values["backend"] == "torch-cpu").all() and np.isfinite(values["reconstruct_ms"]).all()
 
 
@@ -75,18 +76,18 @@ def test_the_runs_own_custom_weights_complete_sr_and_are_verified(
 
     live = np.asarray(open_store(demo_run).sr[:]).copy()
     crashed = open_store(demo_run, mode="r+")
-    crashed.group["sr_done"][2] = False  # the process died before SR of t=2 was written
+    crashed.group["0/sr_done"][2] = False  # the process died before SR of t=2 was written
     crashed.sr[2] = 0.0
 
     # No model given: the weights file the run recorded, verified by its tensors hash.
     result = reprocess(demo_run, n_workers=1)
 
-    assert result.name == "sr" and sorted(result.reconstructed) == [(2, 0), (2, 1)]
+    assert result.name == "sr" and sorted(result.reconstructed) == [(2, 0, 0, 0), (2, 0, 0, 1)]
     assert result.models == {0: str(weights.resolve()), 1: str(weights.resolve())}
     np.testing.assert_array_equal(open_store(demo_run).sr[:], live)
     assert open_store(demo_run).stack_values()["backfill"][2].all()
 
-    crashed.group["sr_done"][2] = False
+    crashed.group["0/sr_done"][2] = False
     save_tiny_weights(weights, seed=1)  # other weights under the recorded name
     with pytest.raises(WeightsUnavailableError, match="now hold other tensors"):
         reprocess(demo_run, n_workers=1)
@@ -116,13 +117,13 @@ def test_a_run_with_a_bundled_model_completes_itself(
     live = np.asarray(open_store(out).sr[:]).copy()
     # The process died before SR of t=1 and t=2 was written (what a crash leaves).
     crashed = open_store(out, mode="r+")
-    crashed.group["sr_done"][1:] = False
+    crashed.group["0/sr_done"][1:] = False
     crashed.sr[1:] = 0.0
 
     result = reprocess(out)  # no model: the run's own, from the store's attributes
 
     assert result.name == "sr"
-    assert sorted(result.reconstructed) == [(1, 0), (1, 1), (2, 0), (2, 1)]
+    assert sorted(result.reconstructed) == [(t, 0, 0, c) for t in (1, 2) for c in (0, 1)]
     store = open_store(out)
     assert store.sr_done().all()
     np.testing.assert_array_equal(store.sr[:], live)
@@ -146,10 +147,10 @@ def test_reprocessing_a_wiener_run_reuses_its_live_sim_parameters(tmp_path: Path
     # A crash lost the SR of the last time point; the live run calibrated on the first.
     crashed = open_store(out, mode="r+")
     live = np.asarray(crashed.sr[:]).copy()
-    crashed.group["sr_done"][2] = False
+    crashed.group["0/sr_done"][2] = False
     crashed.sr[2] = 0.0
 
     result = reprocess(out, n_workers=1)
 
-    assert sorted(result.reconstructed) == [(2, 0)]
+    assert sorted(result.reconstructed) == [(2, 0, 0, 0)]
     np.testing.assert_array_equal(open_store(out).sr[:], live)

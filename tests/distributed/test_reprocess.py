@@ -10,7 +10,8 @@ from livesr.io import open_store
 
 CHANNELS = ("488", "561")
 T = 4
-ALL = [(t, c) for t in range(T) for c in range(len(CHANNELS))]
+P = 2
+ALL = [(t, p, 0, c) for t in range(T) for p in range(P) for c in range(len(CHANNELS))]
 
 
 class Interrupt(Exception):
@@ -29,7 +30,8 @@ def test_reprocess_reproduces_the_live_sr(
     assert not result.failed
     run = open_store(store.path)
     assert run.sr_done("sr_again").all()
-    np.testing.assert_array_equal(run.sr_array("sr_again")[:], run.sr[:])
+    for p in range(P):  # every position's series
+        np.testing.assert_array_equal(run.sr_array("sr_again", p)[:], run.sr_array("sr", p)[:])
     specs = run.reconstructor_specs("sr_again")
     assert set(specs) == set(CHANNELS)
     assert specs["488"].weights_sha256 == run.reconstructor_specs()["488"].weights_sha256
@@ -40,9 +42,9 @@ def test_reprocess_completes_what_the_live_run_skipped(
 ) -> None:
     store = write_raw_run(tmp_path / "run.zarr")
     reconstruct_live(store, weights, ALL)
-    reference = np.asarray(store.sr[:])
+    reference = [np.asarray(store.sr_array("sr", p)[:]) for p in range(P)]
     # A run that fell behind and then died: only some stacks got SR.
-    live = [(0, 0), (1, 1), (3, 0)]
+    live = [(0, 0, 0, 0), (1, 1, 0, 1), (3, 0, 0, 0)]
     store = write_raw_run(tmp_path / "crashed.zarr")
     reconstruct_live(store, weights, live)
 
@@ -54,7 +56,8 @@ def test_reprocess_completes_what_the_live_run_skipped(
     assert result.already_done == len(live)
     run = open_store(store.path)
     assert run.sr_done().all()
-    np.testing.assert_array_equal(run.sr[:], reference)
+    for p in range(P):
+        np.testing.assert_array_equal(run.sr_array("sr", p)[:], reference[p])
     # Idempotent: nothing left to do.
     again = reprocess(store.path, weights)
     assert again.reconstructed == () and again.already_done == len(ALL)

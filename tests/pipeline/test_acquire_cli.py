@@ -23,7 +23,7 @@ def test_demo_writes_a_complete_two_colour_store(tmp_path: Path) -> None:
     assert f"look at it: livesr preview {out}" in result.output
     store = open_store(out)
     assert store.channels == ("488", "561")
-    assert store.raw.shape == (2, 2, 9, 128, 128)
+    assert store.raw.shape == (2, 2, 9, 1, 128, 128)
     assert store.sr_done().all() and store.raw_done().all()
     again = runner.invoke(app, args)
     assert again.exit_code != 0 and "already exists" in again.output

@@ -54,7 +54,7 @@ def test_stacks_ordered_by_index_not_arrival() -> None:
         t, c = stack.index["t"], stack.index["c"]
         expected = [1000 * t + 100 * c + 10 * a + p for a in range(3) for p in range(3)]
         assert stack.data[:, 0, 0].tolist() == expected
-        assert stack.key == (t, c, 0, 0)
+        assert stack.key == (t, 0, 0, c) and stack.key.c == c
         assert stack.t_last >= stack.t_first
 
 

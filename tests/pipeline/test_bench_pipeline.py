@@ -16,16 +16,18 @@ def test_pipeline_benchmark_rows(tmp_path: Path) -> None:
     rows = bench_pipeline(
         models=[str(weights)],
         sizes=[64],
-        timepoints=3,
+        timepoints=2,
         exposure_ms=2.0,
         backends=["torch"],
         inference_modes=["thread", "process"],
     )
     assert [row["inference"] for row in rows] == ["thread", "process"]
     row = rows[1]
-    assert row["size"] == 64 and row["frames"] == 3 * 2 * 9 and row["backend"] == "torch"
+    # The default run: 2 positions x 3 z planes x 2 colours per time point.
+    assert (row["positions"], row["z_planes"]) == (2, 3)
+    assert row["size"] == 64 and row["frames"] == 2 * 2 * 3 * 2 * 9 and row["backend"] == "torch"
     assert row["camera_fps_off"] > 0 and row["camera_fps_on"] > 0
     assert row["camera_ratio"] == pytest.approx(row["camera_fps_on"] / row["camera_fps_off"], 0.01)
     assert row["sr_fps_standalone"] > 0
-    assert row["sr_live"] + row["sr_backfilled"] == 6
+    assert row["sr_live"] + row["sr_backfilled"] == 2 * 2 * 3 * 2
     assert row["latency_p95_ms"] >= row["latency_p50_ms"] > 0

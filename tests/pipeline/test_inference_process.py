@@ -49,10 +49,11 @@ def test_live_sr_from_the_child_process_equals_in_process_sr(core: Any, tmp_path
     here = StackReconstructor.create(str(weights), "torch")
     values = store.stack_values()
     for t in range(3):
-        expected, expected_provenance = here(store.read_stack(t, 0))
-        np.testing.assert_allclose(store.sr[t, 0], expected, rtol=1e-5, atol=1e-3)
+        expected, expected_provenance = here(store.read_stack((t, 0, 0, 0)))
+        np.testing.assert_allclose(store.sr[t, 0, 0], expected, rtol=1e-5, atol=1e-3)
         norm = expected_provenance["normalization"]
-        assert (values["norm_low"][t, 0], values["norm_high"][t, 0]) == (norm["low"], norm["high"])
+        stats = (values["norm_low"][t, 0, 0, 0], values["norm_high"][t, 0, 0, 0])
+        assert stats == (norm["low"], norm["high"])
     spec, expected_spec = store.reconstructor_specs()["488"], here.spec
     assert expected_spec is not None
     for key in ("model", "weights_sha256", "backend", "device", "normalization"):

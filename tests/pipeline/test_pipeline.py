@@ -47,18 +47,18 @@ def test_every_frame_lands_in_its_stack_slot(
     assert len(seen) == 3 * 2 * 9
     for index, img, meta in seen:
         pos = index["a"] * 3 + index["ph"]
-        np.testing.assert_array_equal(store.raw[index["t"], index["c"], pos], img)
+        np.testing.assert_array_equal(store.raw[index["t"], index["c"], pos, 0], img)
         if hardware_sequencing:
             # The camera reports which pattern and laser it actually used for this frame.
             assert meta["hardware_triggered"]
             assert int(meta["camera_metadata"]["SIMPattern"]) == pos
             assert meta["camera_metadata"]["Laser"] == ("488", "561")[index["c"]]
     assert store.raw_done().all() and store.sr_done().all()
-    mean = store.raw[1, 1].astype(np.float32).mean(axis=0)
-    np.testing.assert_allclose(store.wf[1, 1], mean, rtol=1e-6)
-    np.testing.assert_allclose(store.sr[1, 1][::2, ::2], mean, rtol=1e-5)
+    mean = store.raw[1, 1, :, 0].astype(np.float32).mean(axis=0)
+    np.testing.assert_allclose(store.wf[1, 1, 0], mean, rtol=1e-6)
+    np.testing.assert_allclose(store.sr[1, 1, 0][::2, ::2], mean, rtol=1e-5)
     # Channels differ (microtubules vs clathrin-coated pits).
-    assert not np.allclose(store.wf[0, 0], store.wf[0, 1])
+    assert not np.allclose(store.wf[0, 0, 0], store.wf[0, 1, 0])
     s = pipe.summary
     assert (s.frames_acquired, s.frames_written, s.stacks_assembled) == (54, 54, 6)
     assert s.sr_live + s.sr_backfilled == 6 and s.status == "finished"
@@ -67,7 +67,7 @@ def test_every_frame_lands_in_its_stack_slot(
     assert "MainThread" not in sr_threads and "MainThread" not in recs["488"].threads
     assert all(r.closed for r in recs.values())
     assert {(i.t, i.channel) for i in ready} == {(t, c) for t in range(3) for c in ("488", "561")}
-    assert all(i.key == (i.t, i.c, 0, 0) and i.reconstruct_ms > 0 for i in ready)
+    assert all(i.key == (i.t, 0, 0, i.c) and i.reconstruct_ms > 0 for i in ready)
     assert all(i.backfill == (i.latency_ms is None) for i in ready)
 
 
@@ -118,10 +118,10 @@ def test_writer_error_stops_the_run_and_keeps_what_was_written(
     # Fault injection: the disk "fills up" when time point 2 is written.
     real_write = SRStore.write_raw_frames
 
-    def failing_write(self: SRStore, t: int, *args: Any) -> None:
-        if t >= 2:
+    def failing_write(self: SRStore, key: Any, *args: Any) -> None:
+        if key.t >= 2:
             raise OSError(28, "No space left on device")
-        real_write(self, t, *args)
+        real_write(self, key, *args)
 
     monkeypatch.setattr(SRStore, "write_raw_frames", failing_write)
     finished: list[Any] = []
@@ -139,8 +139,8 @@ def test_writer_error_stops_the_run_and_keeps_what_was_written(
     assert store.status == "failed"
     assert finished and finished[0].frames_written == 18
     assert finished[0].frames_acquired < 20 * 9  # the acquisition was stopped
-    assert store.raw_done()[:2, 0].all() and not store.raw_done()[2, 0]
-    assert store.sr_done()[:2, 0].all()
+    assert store.raw_done()[:2, 0, 0, 0].all() and not store.raw_done()[2, 0, 0, 0]
+    assert store.sr_done()[:2, 0, 0, 0].all()
 
 
 def test_cancel_mid_run_leaves_a_readable_store(
@@ -156,7 +156,7 @@ def test_cancel_mid_run_leaves_a_readable_store(
         )
         pipe.run()
     store = open_store(tmp_path / "run.zarr")
-    raw_done, sr_done = store.raw_done()[:, 0], store.sr_done()[:, 0]
+    raw_done, sr_done = store.raw_done()[:, 0, 0, 0], store.sr_done()[:, 0, 0, 0]
     assert pipe.summary.status == "canceled" and store.status == "canceled"
     assert 3 <= raw_done.sum() < 50
     # Every complete raw stack got its SR; nothing beyond the raw data is claimed.
@@ -187,7 +187,9 @@ def test_bad_input_fails_before_the_first_frame(
     with pytest.raises(ValueError, match="also has"):
         LivePipeline(
             core,
-            useq.MDASequence(channels=["488"], z_plan={"range": 1, "step": 0.5}),
+            useq.MDASequence(
+                channels=["488"], grid_plan={"rows": 2, "columns": 1, "fov_width": 8}
+            ),
             tmp_path / "d.zarr",
         )
     assert frames == [] and not (tmp_path / "a.zarr").exists()
@@ -225,8 +227,8 @@ def test_wiener_live_on_the_demo_microscope(core: Any, tmp_path: Path) -> None:
     )
     store = open_store(tmp_path / "run.zarr")
     assert summary.status == "finished" and store.sr_done().all()
-    assert store.sr.shape == (2, 2, 256, 256)
-    sr, wf = store.sr[1, 0], store.wf[1, 0]
+    assert store.sr.shape == (2, 2, 1, 256, 256)
+    sr, wf = store.sr[1, 0, 0], store.wf[1, 0, 0]
     # Wiener SIM keeps the mean intensity and resolves more than the wide-field image.
     assert sr.mean() == pytest.approx(wf.mean(), rel=0.2)
     specs = store.reconstructor_specs()
@@ -251,11 +253,11 @@ def test_dfcan_weights_live_through_stack_reconstructor(
     )  # fmt: skip
     store = open_store(tmp_path / "run.zarr")
     assert summary.status == "finished" and store.sr_done().all()
-    assert store.sr.shape == (2, 1, 128, 128)
-    assert np.isfinite(store.sr[1, 0]).all() and store.sr[1, 0].std() > 0
+    assert store.sr.shape == (2, 1, 1, 128, 128)
+    assert np.isfinite(store.sr[1, 0, 0]).all() and store.sr[1, 0, 0].std() > 0
     spec = store.reconstructor_specs()["488"]
     assert spec.backend == backend and spec.weights_sha256
-    assert (store.stack_values()["backend"][:, 0] == f"{backend}-cpu").all()
+    assert (store.stack_values()["backend"][:, 0, 0, 0] == f"{backend}-cpu").all()
     # A CPU network built by name reconstructs in a child process by default.
     assert summary.inference["488"].startswith("process")
 
@@ -282,7 +284,7 @@ with LivePipeline(core, seq, {str(out)!r}) as pipe:
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if (out / "raw_done").exists() and open_store(out).raw_done().sum() >= 3:
+            if (out / "0" / "raw_done").exists() and open_store(out).raw_done().sum() >= 3:
                 break
             time.sleep(0.2)
         proc.send_signal(signal.SIGKILL)
@@ -290,12 +292,12 @@ with LivePipeline(core, seq, {str(out)!r}) as pipe:
         proc.wait()
     store = open_store(out)
     assert store.status == "running"  # it never finished
-    done = np.flatnonzero(store.raw_done()[:, 0])
+    done = np.flatnonzero(store.raw_done()[:, 0, 0, 0])
     assert len(done) >= 3
     for t in done:
-        stack = store.read_stack(int(t), 0)
+        stack = store.read_stack((int(t), 0, 0, 0))
         assert (stack > 0).all() and stack.std() > 0
-    assert store.missing_sr() == [(int(t), 0) for t in done]  # what reprocess would do
+    assert store.missing_sr() == [(int(t), 0, 0, 0) for t in done]  # what reprocess would do
 
 
 def test_hybrid_cfg_cpp_camera_with_python_pattern_device(tmp_path: Path) -> None:
@@ -314,7 +316,7 @@ def test_hybrid_cfg_cpp_camera_with_python_pattern_device(tmp_path: Path) -> Non
         mmc.unloadAllDevices()
     store = open_store(tmp_path / "run.zarr")
     assert pipe.summary.frames_written == 36 and store.raw_done().all()
-    assert store.raw.shape == (2, 2, 9, 64, 64)
+    assert store.raw.shape == (2, 2, 9, 1, 64, 64)
     # The C++ camera runs 9-frame bursts while the Python device steps the pattern.
     assert all(triggered) and len(triggered) == 36
 
@@ -342,9 +344,9 @@ def test_out_of_order_and_dropped_frames_on_a_real_run(
         core.mda.run(run + events[18:])
     store = open_store(tmp_path / "run.zarr")
     for (t, pos), img in seen.items():
-        np.testing.assert_array_equal(store.raw[t, 0, pos], img)  # every frame in its slot
-    assert store.raw_done()[:, 0].tolist() == [True, False, True]
-    assert store.sr_done()[:, 0].tolist() == [True, False, True]
+        np.testing.assert_array_equal(store.raw[t, 0, pos, 0], img)  # every frame in its slot
+    assert store.raw_done()[:, 0, 0, 0].tolist() == [True, False, True]
+    assert store.sr_done()[:, 0, 0, 0].tolist() == [True, False, True]
     assert skipped == [StackSkipped((1, 0, 0, 0), "488", "incomplete", "missing frames [4]")]
     assert not skipped[0].backfilled and str(skipped[0]) == "incomplete: missing frames [4]"
     s = pipe.summary

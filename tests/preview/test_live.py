@@ -76,8 +76,8 @@ def test_window_shows_the_live_sr_of_a_demo_run(core, weights: str, tmp_path: Pa
     t = TIMEPOINTS - 1
     wf_limits, sr_limits = window.display_limits
     expected = render_panels(
-        [np.asarray(store.wf[t, c]) for c in (0, 1)],
-        [np.asarray(store.sr[t, c]) for c in (0, 1)],
+        [np.asarray(store.wf[t, c, 0]) for c in (0, 1)],
+        [np.asarray(store.sr[t, c, 0]) for c in (0, 1)],
         wf_limits=wf_limits,
         sr_limits=sr_limits,
     )

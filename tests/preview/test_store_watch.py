@@ -11,18 +11,19 @@ from livesr.preview import PreviewFeed, StoreWatcher
 
 def _store(path: Path) -> SRStore:
     store = SRStore.create(
-        path, channels=["488", "561"], n_patterns=9, frame_shape=(8, 8), scale=2
+        path, channels=["488", "561"], n_patterns=9, frame_shape=(8, 8), scale=2, positions=2
     )
     return store
 
 
-def _write_t(store: SRStore, t: int, sr: bool = True) -> None:
+def _write_t(store: SRStore, t: int, sr: bool = True, p: int = 1) -> None:
     for c in (0, 1):
+        key = (t, p, 0, c)
         for f in range(9):
-            store.write_raw_frame(t, c, f, np.full((8, 8), 100 + t, np.uint16))
-        store.write_wf(t, c, np.full((8, 8), 10 * t + c, np.float32))
+            store.write_raw_frame(key, f, np.full((8, 8), 100 + t, np.uint16))
+        store.write_wf(key, np.full((8, 8), 10 * t + c, np.float32))
         if sr:
-            store.write_sr(t, c, np.full((16, 16), 100 * t + c, np.float32))
+            store.write_sr(key, np.full((16, 16), 100 * t + c, np.float32))
 
 
 def test_watcher_follows_a_growing_store_and_can_browse(tmp_path: Path) -> None:
@@ -31,7 +32,10 @@ def test_watcher_follows_a_growing_store_and_can_browse(tmp_path: Path) -> None:
     _write_t(store, 1)
     _write_t(store, 2, sr=False)  # raw on disk, SR not yet
     feed = PreviewFeed()
-    watcher = StoreWatcher(store.path, feed, poll_interval_s=0.0)
+    with pytest.raises(IndexError, match=r"positions 0\.\.1"):
+        StoreWatcher(store.path, feed, position=2)
+    assert StoreWatcher(store.path, feed, position=0).newest_complete() is None  # empty
+    watcher = StoreWatcher(store.path, feed, position=1, poll_interval_s=0.0)
 
     assert watcher.poll()
     frame = feed.take()
@@ -73,7 +77,8 @@ def test_cli_preview_headless_writes_a_snapshot_of_the_newest_time_point(tmp_pat
     _write_t(store, 0)
     _write_t(store, 1)
     store.set_status("finished")
-    result = CliRunner().invoke(app, ["preview", str(store.path), "--headless", "--once"])
+    args = ["preview", str(store.path), "--position", "1", "--headless", "--once"]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     folder = tmp_path / "run.preview"
     assert (folder / "latest.png").is_file() and (folder / "t000001.png").is_file()

@@ -87,10 +87,10 @@ def test_window_browses_a_store_with_its_slider(tmp_path):
         tmp_path / "run.zarr", channels=["488"], n_patterns=9, frame_shape=(16, 16), scale=2
     )
     for t in range(3):
-        for f in range(9):
-            store.write_raw_frame(t, 0, f, np.zeros((16, 16), np.uint16))
-        store.write_wf(t, 0, _blobs((16, 16), 10 + t))
-        store.write_sr(t, 0, _blobs((32, 32), 20 + t))
+        key = (t, 0, 0, 0)  # (t, p, z, c)
+        store.write_raw_frames(key, 0, np.zeros((9, 16, 16), np.uint16))
+        store.write_wf(key, _blobs((16, 16), 10 + t))
+        store.write_sr(key, _blobs((32, 32), 20 + t))
     store.set_status("finished")
     app = ensure_app()
     feed = PreviewFeed()

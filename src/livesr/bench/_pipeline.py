@@ -1,6 +1,9 @@
 """Live pipeline benchmark: camera rate with the pipeline on vs off, live SR vs standalone.
 
-On the demo microscope (`livesr.simulate.devices`), for each model and frame size:
+On the demo microscope (`livesr.simulate.devices`), for each model and frame size, a
+multi-position z-stack time-lapse as users run it: 2 stage positions x 3 z planes x 2 colours
+per time point by default (``positions``, ``z_planes``), the stage and focus moving between
+stacks:
 
 - ``camera_fps_off``: raw frames/s of the MDA alone (a frameReady slot that only counts);
 - ``camera_fps_on``: the same sequence with `LivePipeline` (raw writer, inference worker);
@@ -37,8 +40,10 @@ def bench_pipeline(
     models: Sequence[str] | None = None,
     sizes: Sequence[int] = (256,),
     repeats: int = 1,
-    timepoints: int = 40,
+    timepoints: int = 8,
     exposure_ms: float = 5.0,
+    positions: int = 2,
+    z_planes: int = 3,
     backends: Sequence[str] | None = None,
     inference_modes: Sequence[str] = ("auto",),
 ) -> list[dict[str, Any]]:
@@ -53,9 +58,11 @@ def bench_pipeline(
     repeats : int
         Runs per configuration; rows report the median.
     timepoints : int
-        Time points per run (two channels x 9 patterns each).
+        Time points per run (each: positions x z planes x two channels x 9 patterns).
     exposure_ms : float
         Camera exposure (the frame period of the demo camera).
+    positions, z_planes : int
+        Stage positions (a field of view apart) and z planes (0.3 um apart) per time point.
     backends : sequence of str, optional
         Backend for network models (the first is used); default ``"auto"``.
     inference_modes : sequence of str
@@ -67,8 +74,6 @@ def bench_pipeline(
     list of dict
         One row per (model, size).
     """
-    import useq
-
     from livesr.acquire import open_core, sim_events
     from livesr.config import PipelineConfig
     from livesr.pipeline import LivePipeline, build_reconstructors
@@ -82,9 +87,7 @@ def bench_pipeline(
             try:
                 core.setProperty("Camera", "Size", int(size))
                 core.setExposure(exposure_ms)
-                seq = useq.MDASequence(
-                    channels=["488", "561"], time_plan={"interval": 0, "loops": timepoints}
-                )
+                seq = _sequence(timepoints, positions, z_planes, field_um=size * 0.0626)
                 config = PipelineConfig(inference_mode=mode)
                 runs: list[dict[str, float]] = []
                 places: set[str] = set()
@@ -125,7 +128,9 @@ def bench_pipeline(
                     "backend": "wiener" if model == "wiener" else backend,
                     "size": int(size),
                     "exposure_ms": exposure_ms,
-                    "frames": timepoints * 2 * 9,
+                    "positions": positions,
+                    "z_planes": z_planes,
+                    "frames": timepoints * positions * z_planes * 2 * 9,
                     "camera_fps_off": round(med["camera_fps_off"], 1),
                     "camera_fps_on": round(med["camera_fps_on"], 1),
                     "camera_ratio": round(med["camera_fps_on"] / med["camera_fps_off"], 3),
@@ -145,6 +150,20 @@ def bench_pipeline(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return rows
+
+
+def _sequence(timepoints: int, positions: int, z_planes: int, field_um: float) -> Any:
+    """Two colours at `positions` stage positions (a field apart) x `z_planes` planes."""
+    import useq
+
+    return useq.MDASequence(
+        channels=["488", "561"],
+        stage_positions=[
+            useq.Position(x=2.0 * field_um * p, y=0.0, name=f"p{p}") for p in range(positions)
+        ],
+        z_plan={"range": 0.3 * (z_planes - 1), "step": 0.3} if z_planes > 1 else None,
+        time_plan={"interval": 0, "loops": timepoints},
+    )
 
 
 def _camera_fps_off(core: Any, events: list[Any]) -> float:

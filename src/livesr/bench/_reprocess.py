@@ -50,9 +50,9 @@ def _raw_store(path: Path, n_stacks: int, size: int) -> None:
         n_timepoints=n_stacks,
     )  # fmt: skip
     for t in range(n_stacks):
-        for f in range(9):
-            store.write_raw_frame(t, 0, f, sample.raw[t, f])
-        store.write_wf(t, 0, sample.raw[t].mean(axis=0).astype(np.float32))
+        key = (t, 0, 0, 0)  # (t, p, z, c)
+        store.write_raw_frames(key, 0, sample.raw[t])
+        store.write_wf(key, sample.raw[t].mean(axis=0).astype(np.float32))
 
 
 def reprocess_throughput(

@@ -15,6 +15,12 @@ from ._app import app
 def preview(
     store: Annotated[Path, typer.Argument(help="Run store (*.zarr), finished or growing.")],
     sr: Annotated[str, typer.Option(help="SR image to show: sr or sr_<model>.")] = "sr",
+    position: Annotated[
+        int, typer.Option("--position", "-p", min=0, help="Stage position (series) to show.")
+    ] = 0,
+    z: Annotated[
+        Optional[int], typer.Option(min=0, help="Z plane to show (default: the middle one).")
+    ] = None,
     headless: Annotated[
         bool, typer.Option(help="No window: write composite PNG snapshots next to the store.")
     ] = False,
@@ -37,13 +43,15 @@ def preview(
         raise typer.BadParameter(f"no run store at {store}", param_hint="STORE")
     feed = PreviewFeed()
     try:
-        watcher = StoreWatcher(store, feed, sr_name=sr, poll_interval_s=min(interval, 1.0))
-    except (KeyError, ValueError) as exc:
+        watcher = StoreWatcher(
+            store, feed, sr_name=sr, position=position, z=z, poll_interval_s=min(interval, 1.0)
+        )
+    except (KeyError, ValueError, IndexError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 
     if ndv:
-        _open_in_ndv(store, sr)
+        _open_in_ndv(store, sr, position)
         return
     if headless:
         folder = out or snapshot_dir(store)
@@ -89,8 +97,8 @@ def preview(
     app_.exec()
 
 
-def _open_in_ndv(store: Path, sr: str) -> None:
-    """Ndv's viewer on the SR image (t, c, y, x): channel composite, LUTs, a time slider."""
+def _open_in_ndv(store: Path, sr: str, position: int) -> None:
+    """Ndv's viewer on a position's SR image (t, c, z, y, x): channel composite, sliders."""
     try:
         import ndv
     except ImportError:
@@ -98,5 +106,5 @@ def _open_in_ndv(store: Path, sr: str) -> None:
         raise typer.Exit(2) from None
     from livesr.io import open_store
 
-    array = open_store(store).sr_array(sr)
+    array = open_store(store).sr_array(sr, position)
     ndv.imshow(array, channel_axis=1, channel_mode="composite")

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from livesr._logger import logger
+from livesr.io import StackKey
 
 from ._cluster import dask_client
 from ._specs import (
@@ -60,11 +61,11 @@ class ReprocessResult:
     store : Path
     name : str
         SR image written (``"sr"`` or ``"sr_<model>"``).
-    reconstructed : tuple of (t, c)
+    reconstructed : tuple of StackKey (t, p, z, c)
         Stacks reconstructed by this call, in completion order.
     already_done : int
         Stacks that were done before and left alone.
-    failed : tuple of (t, c, error)
+    failed : tuple of (StackKey, error)
         Stacks whose reconstruction raised (left undone; a rerun retries them).
     seconds : float
         Wall time of the reconstruction phase (cluster start-up and the workers' model
@@ -79,9 +80,9 @@ class ReprocessResult:
 
     store: Path
     name: str
-    reconstructed: tuple[tuple[int, int], ...] = ()
+    reconstructed: tuple[StackKey, ...] = ()
     already_done: int = 0
-    failed: tuple[tuple[int, int, str], ...] = ()
+    failed: tuple[tuple[StackKey, str], ...] = ()
     seconds: float = 0.0
     startup_s: float = 0.0
     n_workers: int = 0
@@ -99,26 +100,26 @@ class ReprocessResult:
             f"{self.already_done} already done"
         )
         if self.failed:
-            t, c, err = self.failed[0]
-            text += f", {len(self.failed)} FAILED (first: t={t} c={c}: {err})"
+            key, err = self.failed[0]
+            text += f", {len(self.failed)} FAILED (first: {key}: {err})"
         return text
 
 
 def _reconstruct_stack(
-    block: NDArray[np.uint16], spec: ReconstructorSpec, path: str, name: str, t: int, c: int
+    block: NDArray[np.uint16], spec: ReconstructorSpec, path: str, name: str, key: StackKey
 ) -> dict[str, Any]:
-    """Worker task: raw stack block (1, 1, F, Y, X) -> SR chunk (t, c) on disk.
+    """Worker task: raw stack block (1, 1, F, 1, Y, X) -> the SR chunk of `key` on disk.
 
     Returns the stack's values for the store's per-stack arrays (`livesr.io.STACK_FIELDS`).
     """
     from livesr.io import write_sr_frame
 
     rec = cached_reconstructor(spec)
-    stack = np.asarray(block)[0, 0]
+    stack = np.asarray(block)[0, 0, :, 0]
     t0 = time.perf_counter()
-    sr, provenance = rec(stack, raw_frames=[[t, c, i] for i in range(stack.shape[0])])
+    sr, provenance = rec(stack, raw_frames=[[*key, i] for i in range(stack.shape[0])])
     ms = (time.perf_counter() - t0) * 1e3
-    write_sr_frame(path, name, t, c, sr)
+    write_sr_frame(path, name, key, sr)
     norm = provenance.get("normalization")
     stats = norm if isinstance(norm, dict) else {}
     return {
@@ -195,18 +196,18 @@ def _choose_name(
 
 def _todo(
     store: SRStore, name: str, channels: list[int], redo: bool
-) -> tuple[list[tuple[int, int]], int]:
-    """(t, c) to reconstruct (complete raw, not done unless `redo`) and how many are done."""
-    raw_done = store.raw_done()
+) -> tuple[list[StackKey], int]:
+    """Stacks to reconstruct (complete raw, not done unless `redo`) and how many are done."""
+    raw_done = store.raw_done()  # (T, P, Z, C)
     done = store.sr_done(name)
     todo_mask = raw_done.copy()
     if not redo:
         todo_mask[: done.shape[0]] &= ~done[: raw_done.shape[0]]
-    wanted = np.zeros(todo_mask.shape[1], bool)
+    wanted = np.zeros(todo_mask.shape[-1], bool)
     wanted[channels] = True
-    todo_mask &= wanted[None, :]
-    todo = [(int(t), int(c)) for t, c in zip(*np.nonzero(todo_mask), strict=True)]
-    return todo, int((raw_done & wanted[None, :]).sum()) - len(todo)
+    todo_mask &= wanted
+    todo = [StackKey(*(int(i) for i in key)) for key in np.argwhere(todo_mask)]
+    return todo, int((raw_done & wanted).sum()) - len(todo)
 
 
 def _progress_reporter(progress: bool | ProgressCallback, total: int) -> tuple[Any, Any]:
@@ -342,6 +343,8 @@ def reprocess(
         sr_store, result, specs, todo, scheduler=scheduler, n_workers=n_workers,
         progress=progress, flush_interval_s=flush_interval_s, t_start=t_start,
     )  # fmt: skip
+    if sr_store.status != "running":
+        sr_store.update_display()  # windows of the new SR frames (a running run does it later)
     logger.info("%s", result)
     return result
 
@@ -350,7 +353,7 @@ def _run_on_dask(
     sr_store: SRStore,
     result: ReprocessResult,
     specs: dict[int, ReconstructorSpec],
-    todo: list[tuple[int, int]],
+    todo: list[StackKey],
     *,
     scheduler: str | Client,
     n_workers: int | None,
@@ -378,13 +381,16 @@ def _run_on_dask(
         delayed: Any = getattr(dask, "delayed")  # noqa: B009 (not re-exported for mypy)
 
         n_active = len(client.nthreads())
-        blocks = cast("Any", raw_stacks(result.store)).to_delayed()
+        blocks = [
+            cast("Any", raw_stacks(result.store, p)).to_delayed()
+            for p in range(sr_store.n_positions)
+        ]
         token = uuid.uuid4().hex[:8]
         task = delayed(_reconstruct_stack, pure=False)
         tasks = [
-            task(blocks[t, c, 0, 0, 0], specs[c], str(result.store), result.name, t, c,
-                 dask_key_name=f"livesr-reprocess-{token}-{t}-{c}")
-            for t, c in todo
+            task(blocks[k.p][k.t, k.c, 0, k.z, 0, 0], specs[k.c], str(result.store),
+                 result.name, k, dask_key_name=f"livesr-reprocess-{token}-{k.t}-{k.p}-{k.z}-{k.c}")
+            for k in todo
         ]  # fmt: skip
         # Build every worker's reconstructors first (imports, weights, compiled graphs), so the
         # rate measures reconstruction; with one thread per worker the task thread keeps them.
@@ -420,19 +426,19 @@ def _collect(
     name: str,
     client: Any,
     futures: list[Any],
-    todo: list[tuple[int, int]],
+    todo: list[StackKey],
     progress: bool | ProgressCallback,
     flush_interval_s: float,
-) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
+) -> tuple[list[StackKey], list[tuple[StackKey, str]]]:
     """Wait for the stacks as they finish; mark them done (with their values) in batches."""
     import distributed
     from livesr.io import mark_sr_done
 
     as_completed: Any = distributed.as_completed
     key_of = {f.key: tc for f, tc in zip(futures, todo, strict=True)}
-    finished: list[tuple[int, int]] = []
-    failed: list[tuple[int, int, str]] = []
-    pending: list[tuple[int, int]] = []
+    finished: list[StackKey] = []
+    failed: list[tuple[StackKey, str]] = []
+    pending: list[StackKey] = []
     values: list[dict[str, Any]] = []
 
     def flush() -> None:
@@ -445,15 +451,15 @@ def _collect(
     last_flush = time.monotonic()
     try:
         for future in as_completed(futures):
-            t, c = key_of[future.key]
+            key = key_of[future.key]
             try:
                 values.append(future.result())
             except Exception as exc:
-                logger.error("reprocessing stack t=%d c=%d failed: %r", t, c, exc)
-                failed.append((t, c, f"{type(exc).__name__}: {exc}"))
+                logger.error("reprocessing stack %s failed: %r", key, exc)
+                failed.append((key, f"{type(exc).__name__}: {exc}"))
             else:
-                pending.append((t, c))
-                finished.append((t, c))
+                pending.append(key)
+                finished.append(key)
             future.release()
             if time.monotonic() - last_flush >= flush_interval_s:
                 flush()

@@ -1,6 +1,7 @@
 """File formats: the OME-Zarr run store and readers of raw SIM data."""
 
 from ._dask import mark_sr_done, prepare_sr, raw_stacks, write_sr_frame
+from ._keys import StackKey
 from ._readers import MeasuredOTF, RawStack, read_otf, read_stack
 from ._sr_images import STACK_FIELDS
 from ._store import SRStore, open_store
@@ -10,6 +11,7 @@ __all__ = [
     "MeasuredOTF",
     "RawStack",
     "SRStore",
+    "StackKey",
     "mark_sr_done",
     "open_store",
     "prepare_sr",

@@ -12,7 +12,7 @@ __all__ = ["TensorstoreRaw"]
 
 
 class TensorstoreRaw:
-    """Write frames into the store's ``raw`` array with tensorstore when it is installed.
+    """Write frames into a ``raw`` array of the store with tensorstore when it is installed.
 
     About half the CPU of zarr-python per frame, with the GIL released while encoding and
     writing, so a camera's Python threads keep running. The chunks are ordinary zarr v3
@@ -25,12 +25,14 @@ class TensorstoreRaw:
         self.available = True
         self._handle: Any = None
 
-    def write(self, t: int, c: int, first: int, frames: NDArray[np.uint16]) -> bool:
-        """Write frames (n, Y, X) at (t, c, first ... first + n); False if not possible."""
+    def write(self, index: tuple[int | slice, ...], frames: NDArray[np.uint16]) -> bool:
+        """Write frames (n, Y, X) at `index` (t first; one slice of n); False if not possible."""
+        t = index[0]
+        assert isinstance(t, int)
         handle = self._open(t)
         if handle is None:
             return False
-        handle[t, c, first : first + len(frames)].write(frames).result()
+        handle[index].write(frames).result()
         return True
 
     def _open(self, t: int) -> Any:

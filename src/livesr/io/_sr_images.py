@@ -1,11 +1,12 @@
 """SR images of a run store and their provenance: static specs and per-stack values.
 
-Each SR image ``name`` (``"sr"``, or ``"sr_<model>"`` for another model) is, next to the raw
-data::
+Each SR image ``name`` (``"sr"``, or ``"sr_<model>"`` for another model) is, in every
+position group ``p`` next to the raw data::
 
-    <name>/0               float32 (T, C, sY, sX), OME image
-    <name>_done            bool (T, C): frame (t, c) is written
-    <name>_stacks/<field>  (T, C) per-stack values, one small array per field (`STACK_FIELDS`)
+    p/0 (sr) or p/<name>/0    float32 (T, C, Z, sY, sX), OME image (sr is the series image)
+    p/<name>_done             bool (T, C, Z): the SR frame is written
+    p/<name>_stacks/<field>   (T, C, Z) per-stack values, one small array per field
+                              (`STACK_FIELDS`)
 
 and in the root ``livesr`` attribute ``sr_images[name] = {"scale": s, "specs": {channel:
 ReconstructorSpec}}``. The specs are static: written when the run starts (and once more for
@@ -26,12 +27,14 @@ from numpy.typing import NDArray
 
 from livesr.config import ReconstructorSpec
 
+from ._keys import StackKey
+
 if TYPE_CHECKING:
     import zarr
 
 __all__ = ["STACK_FIELDS", "SRImages"]
 
-_T_CHUNK = 256  # time points per chunk of the small (T, C) arrays
+_T_CHUNK = 256  # time points per chunk of the small (T, C, Z) arrays
 
 #: Per-stack values of an SR image: field -> (dtype, fill value for "not recorded").
 #: norm_low/high: raw counts mapped to 0 and 1 (NaN: raw counts fed, no normalisation);
@@ -62,92 +65,118 @@ class SRImages:
         def channels(self) -> tuple[str, ...]: ...
         @property
         def n_timepoints(self) -> int: ...
+        @property
+        def n_positions(self) -> int: ...
+        @property
+        def n_z(self) -> int: ...
         def _array(self, name: str) -> zarr.Array: ...
         def _update_info(self, **changes: Any) -> None: ...
         def _create_image(
-            self, name: str, n_t: int, shape: tuple[int, int], pixel_size_um: float
+            self, path: str, name: str, n_t: int, shape: tuple[int, int], pixel_size_um: float
         ) -> None: ...
         def _ensure_t(self, t: int, names: Sequence[str]) -> None: ...
+        def _image_path(self, name: str, p: int) -> str: ...
+        def _image_array(self, name: str, p: int) -> zarr.Array: ...
 
     def _create_mask(
         self, name: str, n_t: int, dtype: str = "bool", fill_value: Any = False
     ) -> None:
-        n_c = len(self.channels)
+        n_c, n_z = len(self.channels), self.n_z
         self._group.create_array(
             name,
-            shape=(n_t, n_c),
-            chunks=(_T_CHUNK, n_c),
+            shape=(n_t, n_c, n_z),
+            chunks=(_T_CHUNK, n_c, n_z),
             dtype=dtype,
             fill_value=fill_value,
-            dimension_names=["t", "c"],
+            dimension_names=["t", "c", "z"],
         )
+
+    def _gather(self, name: str) -> NDArray[Any]:
+        """Per-position (T, C, Z) arrays `p/<name>` as one (T, P, Z, C) array."""
+        parts = [np.asarray(self._array(f"{p}/{name}")[:]) for p in range(self.n_positions)]
+        n_t = max(a.shape[0] for a in parts)
+        fill = self._array(f"0/{name}").fill_value
+        out = np.full((n_t, len(parts), self.n_z, len(self.channels)), fill, dtype=parts[0].dtype)
+        for p, a in enumerate(parts):
+            out[: a.shape[0], p] = a.transpose(0, 2, 1)
+        return out
 
     def add_sr(self, name: str, scale: int | None = None) -> None:
         """Add an SR image `name` (``"sr"`` or ``"sr_<model>"``), its done mask and values.
 
-        Other models' reconstructions of the same raw data live next to the main ``sr``.
-        Does nothing if it already exists.
+        Other models' reconstructions of the same raw data live next to the main ``sr`` in
+        every position. Does nothing if it already exists.
         """
         if name != "sr" and not name.startswith("sr_"):
             raise ValueError(f"SR image names are 'sr' or start with 'sr_', got {name!r}")
-        if name in self._group:
-            return
         info = self.info
+        if name in info["sr_images"]:
+            return
         s = int(scale or info["scale"])
         y, x = info["frame_shape"]
         n_t = self.n_timepoints
-        self._create_image(name, n_t, (y * s, x * s), info["pixel_size_um"] / s)
-        self._create_mask(f"{name}_done", n_t)
-        self._group.create_group(f"{name}_stacks")
-        for field, (dtype, fill) in STACK_FIELDS.items():
-            self._create_mask(f"{name}_stacks/{field}", n_t, dtype, fill)
+        for p in range(self.n_positions):
+            self._create_image(
+                self._image_path(name, p), name, n_t, (y * s, x * s), info["pixel_size_um"] / s
+            )
+            self._create_mask(f"{p}/{name}_done", n_t)
+            self._group.create_group(f"{p}/{name}_stacks")
+            for field, (dtype, fill) in STACK_FIELDS.items():
+                self._create_mask(f"{p}/{name}_stacks/{field}", n_t, dtype, fill)
         self._update_info(sr_images={**info["sr_images"], name: {"scale": s, "specs": {}}})
 
     def sr_names(self) -> tuple[str, ...]:
         """Names of the SR images in this store (``"sr"`` first)."""
         return tuple(self.info["sr_images"])
 
-    def sr_array_names(self, name: str) -> list[str]:
-        """Paths of every (T, C, ...) array of SR image `name` (image, done mask, values)."""
-        return [f"{name}/0", f"{name}_done", *(f"{name}_stacks/{f}" for f in STACK_FIELDS)]
+    def sr_array_names(self, name: str, p: int = 0) -> list[str]:
+        """Paths of every (T, ...) array of SR image `name` in position `p`."""
+        return [
+            f"{self._image_path(name, p)}/0",
+            f"{p}/{name}_done",
+            *(f"{p}/{name}_stacks/{f}" for f in STACK_FIELDS),
+        ]
 
-    def sr_array(self, name: str = "sr") -> zarr.Array:
-        """float32 (T, C, sY, sX) SR image `name`."""
-        return self._array(f"{name}/0")
+    def sr_array(self, name: str = "sr", p: int = 0) -> zarr.Array:
+        """float32 (T, C, Z, sY, sX) SR image `name` of position `p`."""
+        return self._image_array(name, p)
 
     @property
     def sr(self) -> zarr.Array:
-        """float32 (T, C, sY, sX) main SR image."""
-        return self.sr_array("sr")
+        """float32 (T, C, Z, sY, sX) main SR image of position 0."""
+        return self.sr_array("sr", 0)
 
     def sr_done(self, name: str = "sr") -> NDArray[np.bool_]:
-        """Mask (T, C), bool: which SR frames of `name` are written."""
-        return np.asarray(self._array(f"{name}_done")[:], dtype=bool)
+        """Mask (T, P, Z, C), bool: which SR frames of `name` are written."""
+        return self._gather(f"{name}_done").astype(bool)
 
     def raw_done(self) -> NDArray[np.bool_]:
-        """Mask (T, C), bool: which raw stacks are completely on disk."""
-        return np.asarray(self._array("raw_done")[:], dtype=bool)
+        """Mask (T, P, Z, C), bool: which raw stacks are completely on disk."""
+        return self._gather("raw_done").astype(bool)
 
-    def missing_sr(self, name: str = "sr") -> list[tuple[int, int]]:
-        """(t, c) of complete raw stacks whose SR `name` is not written yet."""
+    def missing_sr(self, name: str = "sr") -> list[StackKey]:
+        """Keys of complete raw stacks whose SR `name` is not written yet, in key order."""
         raw = self.raw_done()
         done = self.sr_done(name)
         n = min(raw.shape[0], done.shape[0])
-        todo = raw[:n] & ~done[:n]
-        if raw.shape[0] > n:
-            todo = np.concatenate([todo, raw[n:]])
-        return [(int(t), int(c)) for t, c in zip(*np.nonzero(todo), strict=True)]
+        todo = raw.copy()
+        todo[:n] &= ~done[:n]
+        return [StackKey(*(int(i) for i in key)) for key in np.argwhere(todo)]
 
     # ------------------------------------------------------------------ writing
-    def write_sr(self, t: int, c: int, image: NDArray[np.float32], *, name: str = "sr") -> None:
-        """Write SR frame (sY, sX) of stack (t, c) and mark it done.
+    def write_sr(
+        self, key: StackKey | tuple[int, int, int, int], image: NDArray[np.float32],
+        *, name: str = "sr",
+    ) -> None:  # fmt: skip
+        """Write SR frame (sY, sX) of stack `key` (t, p, z, c) and mark it done.
 
-        The raw frames of SR frame (t, c) are always ``raw[t, c]``; record how it was made
-        with `set_reconstructor_specs` (once) and `record_stacks` (per stack).
+        The raw frames of an SR frame are always those of the same key; record how it was
+        made with `set_reconstructor_specs` (once) and `record_stacks` (per stack).
         """
-        self._ensure_t(t, self.sr_array_names(name))
-        self.sr_array(name)[t, c] = image
-        self._array(f"{name}_done")[t, c] = True
+        t, p, z, c = key
+        self._ensure_t(t, self.sr_array_names(name, p))
+        self.sr_array(name, p)[t, c, z] = image
+        self._array(f"{p}/{name}_done")[t, c, z] = True
 
     def set_reconstructor_specs(
         self, name: str, specs: Mapping[str, ReconstructorSpec | None]
@@ -174,15 +203,18 @@ class SRImages:
         }
 
     def record_stacks(
-        self, name: str, keys: Sequence[tuple[int, int]], values: Mapping[str, Sequence[Any]]
+        self,
+        name: str,
+        keys: Sequence[StackKey | tuple[int, int, int, int]],
+        values: Mapping[str, Sequence[Any]],
     ) -> None:
-        """Write per-stack values of SR frames `keys` (t, c), one write per field.
+        """Write per-stack values of SR frames `keys`, one write per field and position.
 
         Parameters
         ----------
         name : str
             SR image.
-        keys : sequence of (t, c)
+        keys : sequence of StackKey (t, p, z, c)
             The stacks.
         values : mapping of field -> sequence, one value per key
             Fields of `STACK_FIELDS`; ``"backend"`` as strings (``"torch-cpu"``), coded here.
@@ -193,17 +225,25 @@ class SRImages:
         unknown = set(values) - set(STACK_FIELDS)
         if unknown:
             raise KeyError(f"unknown per-stack fields {sorted(unknown)}; known: {STACK_FIELDS}")
-        ts, cs = (list(axis) for axis in zip(*keys, strict=True))
-        self._ensure_t(max(ts), self.sr_array_names(name))
         for field, column in values.items():
             if len(column) != len(keys):
                 raise ValueError(f"{field}: {len(column)} values for {len(keys)} stacks")
-            array = self._array(f"{name}_stacks/{field}")
-            data = self._codes(array, column) if field == "backend" else list(column)
-            array.vindex[ts, cs] = np.asarray(data, dtype=STACK_FIELDS[field][0])
+        rows: dict[int, list[int]] = {}
+        for i, key in enumerate(keys):
+            rows.setdefault(int(key[1]), []).append(i)
+        for p, idx in rows.items():
+            ks = [StackKey(*keys[i]) for i in idx]
+            self._ensure_t(max(k.t for k in ks), self.sr_array_names(name, p))
+            ts, cs, zs = [k.t for k in ks], [k.c for k in ks], [k.z for k in ks]
+            for field, column in values.items():
+                array = self._array(f"{p}/{name}_stacks/{field}")
+                col = [column[i] for i in idx]
+                data = self._codes(name, field, col) if field == "backend" else col
+                array.vindex[ts, cs, zs] = np.asarray(data, dtype=STACK_FIELDS[field][0])
 
-    @staticmethod
-    def _codes(array: zarr.Array, labels: Sequence[Any]) -> list[int]:
+    def _codes(self, name: str, field: str, labels: Sequence[Any]) -> list[int]:
+        """Codes of backend labels, shared by every position (kept on position 0's array)."""
+        array = self._array(f"0/{name}_stacks/{field}")
         codes: list[str] = list(array.attrs.get("codes", []))  # type: ignore[arg-type]
         new = [str(x) for x in dict.fromkeys(labels) if x is not None and str(x) not in codes]
         if new:
@@ -212,15 +252,15 @@ class SRImages:
         return [0 if x is None else codes.index(str(x)) + 1 for x in labels]
 
     def stack_values(self, name: str = "sr") -> dict[str, NDArray[Any]]:
-        """Per-stack values of SR image `name`: field -> (T, C) array (`STACK_FIELDS`).
+        """Per-stack values of SR image `name`: field -> (T, P, Z, C) array (`STACK_FIELDS`).
 
         ``"backend"`` comes back decoded, as an object array of strings (None: unrecorded).
         """
         out: dict[str, NDArray[Any]] = {}
         for field in STACK_FIELDS:
-            array = self._array(f"{name}_stacks/{field}")
-            data = np.asarray(array[:])
+            data = self._gather(f"{name}_stacks/{field}")
             if field == "backend":
+                array = self._array(f"0/{name}_stacks/{field}")
                 codes: list[Any] = [None, *array.attrs.get("codes", [])]  # type: ignore[misc]
                 labels = np.empty(len(codes), dtype=object)
                 labels[:] = codes

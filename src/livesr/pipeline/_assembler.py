@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from livesr._logger import logger
 from livesr.acquire._events import ANGLE_KEY, PHASE_KEY, SIM_KEYS
 from livesr.config import PatternConfig
+from livesr.io import StackKey
 
 if TYPE_CHECKING:
     import useq
@@ -21,12 +22,12 @@ if TYPE_CHECKING:
 __all__ = ["SIMStack", "StackAssembler", "stack_key"]
 
 #: Axes of the stack key, in order; missing axes count as 0.
-KEY_AXES = ("t", "c", "p", "z")
+KEY_AXES = StackKey._fields
 
 
-def stack_key(index: Mapping[str, int]) -> tuple[int, int, int, int]:
-    """(t, c, p, z) of an event index (SIM keys and missing axes ignored)."""
-    return tuple(int(index.get(k, 0)) for k in KEY_AXES)  # type: ignore[return-value]
+def stack_key(index: Mapping[str, int]) -> StackKey:
+    """`StackKey` (t, p, z, c) of an event index (SIM keys and missing axes ignored)."""
+    return StackKey.from_index(index)
 
 
 @dataclass
@@ -53,8 +54,8 @@ class SIMStack:
     received: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
 
     @property
-    def key(self) -> tuple[int, int, int, int]:
-        """(t, c, p, z)."""
+    def key(self) -> StackKey:
+        """(t, p, z, c): where the stack goes in the run store."""
         return stack_key(self.index)
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from livesr.acquire._events import sim_events
 from livesr.config import PatternConfig, PipelineConfig
 from livesr.io import SRStore
 
-from ._assembler import SIMStack, StackAssembler
+from ._assembler import SIMStack, StackAssembler, stack_key
 from ._process import ProcessReconstructor, move_to_processes
 from ._raw_writer import RawWriter
 from ._signals import PipelineSignals, PipelineSummary, StackInfo
@@ -44,6 +45,26 @@ def _versions() -> dict[str, str]:
         if dist.metadata["Name"] in wanted:
             out[dist.metadata["Name"]] = dist.version
     return out
+
+
+def _positions(sequence: useq.MDASequence) -> list[dict[str, Any]] | int:
+    """The store's positions: name and stage coordinates of each, or 1 without any."""
+    if not sequence.stage_positions:
+        return 1
+    return [
+        {"name": pos.name or f"p{i}", "x_um": pos.x, "y_um": pos.y, "z_um": pos.z}
+        for i, pos in enumerate(sequence.stage_positions)
+    ]
+
+
+def _z_step_um(sequence: useq.MDASequence) -> float:
+    """Distance between the z plan's planes (1 without a z plan or with uneven steps)."""
+    plan = sequence.z_plan
+    if plan is None:
+        return 1.0
+    planes = sorted(plan.positions())
+    steps = {round(b - a, 6) for a, b in itertools.pairwise(planes)}
+    return float(steps.pop()) if len(steps) == 1 and min(steps) > 0 else 1.0
 
 
 class PipelineError(RuntimeError):
@@ -76,7 +97,9 @@ class LivePipeline:
     core : CMMCorePlus
         A loaded core (`open_core`).
     sequence : useq.MDASequence
-        The experiment without SIM axes (channels, time plan); `sim_events` expands it.
+        The experiment without SIM axes (channels, stage positions, z plan, time plan);
+        `sim_events` expands it. Each stage position becomes an image (series) of the store,
+        z planes its z axis.
     out : str or Path
         The run store to create (must not exist unless ``config.writer.overwrite``).
     reconstructors : mapping of channel name -> reconstructor, optional
@@ -140,11 +163,16 @@ class LivePipeline:
     # ------------------------------------------------------------------ validation
     def _validate(self, reconstructors: Mapping[str, Any]) -> None:
         seq = self.sequence
-        extra = {ax: n for ax, n in seq.sizes.items() if ax not in ("t", "c") and n > 1}
+        extra = {ax: n for ax, n in seq.sizes.items() if ax not in ("t", "p", "z", "c") and n > 1}
         if extra:
             raise ValueError(
-                f"the run store holds t and c axes; this sequence also has {extra}. Run one "
-                "position / z plane per pipeline (a store per position)"
+                f"the run store holds t, p (stage positions), z and c axes; this sequence also "
+                f"has {extra}: list grid tiles as stage positions instead"
+            )
+        if any(getattr(pos, "sequence", None) is not None for pos in seq.stage_positions):
+            raise ValueError(
+                "stage positions with their own sub-sequence are not supported: give every "
+                "position the sequence's channels, z plan and time plan"
             )
         if seq.channels:
             group = seq.channels[0].group
@@ -205,11 +233,13 @@ class LivePipeline:
         if step is not None:
             interval = step.total_seconds() if hasattr(step, "total_seconds") else float(step)
         n_t = self.sequence.sizes.get("t", 0) or 1
+        calibration = self.config.calibration
         attrs = {
             "config": self.config.model_dump(mode="json"),
             "sequence": self.sequence.model_dump(mode="json", exclude_unset=True),
             "pattern": self.pattern.model_dump(mode="json"),
             "optics": self.config.optics.model_dump(mode="json"),
+            "calibration": None if calibration is None else calibration.model_dump(mode="json"),
             "versions": _versions(),
         }
         self.store = SRStore.create(
@@ -219,6 +249,9 @@ class LivePipeline:
             frame_shape=shape,
             scale=self._scale,
             n_timepoints=n_t,
+            positions=_positions(self.sequence),
+            n_z=self.sequence.sizes.get("z", 0) or 1,
+            z_step_um=_z_step_um(self.sequence),
             pixel_size_um=float(px),
             interval_s=float(interval),
             attrs=attrs,
@@ -343,10 +376,10 @@ class LivePipeline:
         stack = self._assembler.push(frame, event)
         idx = event.index
         pos = int(idx["a"]) * self.pattern.n_phases + int(idx["ph"])
-        self._writer.put_frame(int(idx.get("t", 0)), int(idx.get("c", 0)), pos, frame)
+        self._writer.put_frame(stack_key(idx), pos, frame)
         if stack is not None:
             self._writer.put_stack(stack)
-            if stack.index.get("c", 0) in self._recs:
+            if stack.key.c in self._recs:
                 self._worker.submit(stack)
 
     def _on_incomplete(self, stack: SIMStack) -> None:
@@ -358,7 +391,7 @@ class LivePipeline:
 
     # ------------------------------------------------------------------ other threads
     def _on_stack_written(self, wf: NDArray[np.float32], stack: SIMStack) -> None:
-        info = StackInfo(stack.key, self.channels[stack.key[1]])
+        info = StackInfo(stack.key, self.channels[stack.key.c])
         self.signals.stackAssembled.emit(wf, info)
 
     def _on_canceled(self, *args: Any) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from livesr._logger import exceptions_logged, logger
-from livesr.io import SRStore
+from livesr.io import SRStore, StackKey
 
 from ._assembler import SIMStack
 
@@ -67,9 +67,9 @@ class RawWriter:
         """Items waiting to be written."""
         return self._queue.qsize()
 
-    def put_frame(self, t: int, c: int, pos: int, frame: NDArray[np.uint16]) -> None:
-        """Queue one frame (acquisition thread; O(1), never blocks)."""
-        self._queue.put((t, c, pos, frame))
+    def put_frame(self, key: StackKey, pos: int, frame: NDArray[np.uint16]) -> None:
+        """Queue frame `pos` of stack `key` (acquisition thread; O(1), never blocks)."""
+        self._queue.put((key, pos, frame))
 
     def put_stack(self, stack: SIMStack) -> None:
         """Queue the end of a complete stack, after its frames (so wf follows the raw data)."""
@@ -113,7 +113,7 @@ class RawWriter:
         if not done:
             return
         try:
-            self.store.mark_raw_done([(s.index.get("t", 0), s.index.get("c", 0)) for s in done])
+            self.store.mark_raw_done([s.key for s in done])
         except Exception as exc:
             self._fail(exc, 0)
             return
@@ -136,15 +136,14 @@ class RawWriter:
         try:
             if n_frames == 0:
                 stack: SIMStack = group[0]
-                t, c = stack.index.get("t", 0), stack.index.get("c", 0)
                 wf = stack.data.mean(axis=0, dtype=np.float32)
-                self.store.write_wf(t, c, wf, mark_done=False)
+                self.store.write_wf(stack.key, wf, mark_done=False)
                 self._wf[id(stack)] = wf
                 done.append(stack)
             else:
-                t, c, pos, _ = group[0]
-                frames = group[0][3][None] if n_frames == 1 else np.stack([g[3] for g in group])
-                self.store.write_raw_frames(t, c, pos, frames)
+                key, pos, _ = group[0]
+                frames = group[0][2][None] if n_frames == 1 else np.stack([g[2] for g in group])
+                self.store.write_raw_frames(key, pos, frames)
                 self.frames_written += n_frames
         except Exception as exc:
             self._fail(exc, n_frames)
@@ -161,8 +160,8 @@ def _runs(items: list[Any]) -> list[list[Any]]:
         if (
             last is not None
             and not isinstance(last[0], SIMStack)
-            and last[-1][:2] == item[:2]
-            and last[-1][2] + 1 == item[2]
+            and last[-1][0] == item[0]
+            and last[-1][1] + 1 == item[1]
         ):
             last.append(item)
         else:

@@ -8,6 +8,8 @@ from typing import Any, Literal
 import numpy as np
 from psygnal import Signal, SignalGroup
 
+from livesr.io import StackKey
+
 __all__ = [
     "PipelineSignals",
     "PipelineSummary",
@@ -24,30 +26,30 @@ SkipReason = Literal["backlog", "error", "incomplete"]
 
 @dataclass(frozen=True, slots=True)
 class _Keyed:
-    """A stack's key (t, c, p, z) and channel name; ``t``, ``c``, ``p``, ``z`` read the key."""
+    """A stack's `StackKey` (t, p, z, c) and channel name; ``t``, ``p``, ``z``, ``c`` read it."""
 
-    key: tuple[int, int, int, int]
+    key: StackKey
     channel: str
 
     @property
     def t(self) -> int:
         """Time point index."""
-        return self.key[0]
+        return StackKey(*self.key).t
 
     @property
     def c(self) -> int:
         """Channel index (into the sequence's channels)."""
-        return self.key[1]
+        return StackKey(*self.key).c
 
     @property
     def p(self) -> int:
         """Position index."""
-        return self.key[2]
+        return StackKey(*self.key).p
 
     @property
     def z(self) -> int:
         """Z plane index."""
-        return self.key[3]
+        return StackKey(*self.key).z
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +58,8 @@ class StackInfo(_Keyed):
 
     Attributes
     ----------
-    key : tuple of int
-        (t, c, p, z) of the stack; also readable as ``t``, ``c``, ``p``, ``z``.
+    key : StackKey
+        (t, p, z, c) of the stack; also readable as ``t``, ``p``, ``z``, ``c``.
     channel : str
         Channel name (the sequence's channel config).
     """
@@ -69,8 +71,8 @@ class SRFrameInfo(_Keyed):
 
     Attributes
     ----------
-    key : tuple of int
-        (t, c, p, z) of the raw stack; also readable as ``t``, ``c``, ``p``, ``z``.
+    key : StackKey
+        (t, p, z, c) of the raw stack; also readable as ``t``, ``p``, ``z``, ``c``.
     channel : str
         Channel name.
     latency_ms : float or None
@@ -96,8 +98,8 @@ class StackSkipped(_Keyed):
 
     Attributes
     ----------
-    key : tuple of int
-        (t, c, p, z) of the stack; also readable as ``t``, ``c``, ``p``, ``z``.
+    key : StackKey
+        (t, p, z, c) of the stack; also readable as ``t``, ``p``, ``z``, ``c``.
     channel : str
         Channel name.
     reason : {"backlog", "error", "incomplete"}

@@ -2,7 +2,7 @@
 
 Besides the frames, it records their provenance: each channel's `ReconstructorSpec` when it
 changes (at most twice per run: the start, and Wiener SIM's first estimate) and the per-stack
-values (normalisation, timing, backend) in the store's small (t, c) arrays, batched per
+values (normalisation, timing, backend) in the store's small (t, c, z) arrays, batched per
 drained queue so a burst of frames costs one write per array.
 """
 
@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from livesr._logger import logger
 from livesr.config import ReconstructorSpec
-from livesr.io import SRStore
+from livesr.io import SRStore, StackKey
 
 __all__ = ["SRWriter"]
 
@@ -42,19 +42,19 @@ class SRWriter:
         self._queue: queue.Queue[Any] = queue.Queue()
         self.written = 0
         self.errors: list[str] = []
-        self._pending: list[tuple[tuple[int, int], Mapping[str, Any]]] = []
+        self._pending: list[tuple[StackKey, Mapping[str, Any]]] = []
         self._thread = threading.Thread(target=self._run, name="livesr-sr-writer", daemon=True)
 
     def start(self) -> None:
         """Start the thread."""
         self._thread.start()
 
-    def put(self, t: int, c: int, image: NDArray[np.float32], values: Mapping[str, Any]) -> None:
-        """Queue SR frame (t, c) and its per-stack values (inference thread; O(1)).
+    def put(self, key: StackKey, image: NDArray[np.float32], values: Mapping[str, Any]) -> None:
+        """Queue the SR frame of stack `key` and its per-stack values (inference thread; O(1)).
 
         `values` maps fields of `livesr.io.STACK_FIELDS` to this stack's value.
         """
-        self._queue.put((t, c, image, values))
+        self._queue.put((key, image, values))
 
     def put_spec(self, c: int, spec: ReconstructorSpec) -> None:
         """Queue channel `c`'s new spec for the store's static provenance (inference thread)."""
@@ -88,13 +88,13 @@ class SRWriter:
                 _, c, spec = item
                 self.store.set_reconstructor_specs("sr", {self.store.channels[c]: spec})
                 return
-            t, c, image, values = item
-            self.store.write_sr(t, c, image)
+            key, image, values = item
+            self.store.write_sr(key, image)
             self.written += 1
-            self._pending.append(((t, c), values))
+            self._pending.append((key, values))
         except Exception as exc:
             logger.exception("writing SR frame failed")
-            self.errors.append(f"SR item {item[:2]} not written: {exc}")
+            self.errors.append(f"SR item {item[0]} not written: {exc}")
 
     def _record(self) -> None:
         """Write the pending frames' per-stack values, one write per field."""

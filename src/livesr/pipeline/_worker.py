@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from livesr._host import lower_current_thread_priority
 from livesr._logger import exceptions_logged, logger
 from livesr.config import ReconstructorSpec
-from livesr.io import SRStore
+from livesr.io import SRStore, StackKey
 from livesr.reconstruct import Reconstructor, ReconstructorInfo
 
 from ._assembler import SIMStack
@@ -141,7 +141,7 @@ class InferenceWorker:
         self._max_backlog = max_backlog
         self._cond = threading.Condition()
         self._skips: deque[StackSkipped] = deque()
-        self._todo: list[tuple[int, int]] = []  # (t, c) to backfill
+        self._todo: list[StackKey] = []  # stacks to backfill
         self._stop = False
         self.latencies_ms: list[float] = []
         self.reconstruct_ms: list[float] = []
@@ -176,16 +176,14 @@ class InferenceWorker:
             self._queue.append(stack)
             self._cond.notify()
 
-    def announce_incomplete(self, key: tuple[int, int, int, int], missing: list[int]) -> None:
+    def announce_incomplete(self, key: StackKey, missing: list[int]) -> None:
         """Have the worker emit stackSkipped for a stack with frames missing (no backfill)."""
         with self._cond:
             self._skips.append(self._skipped(key, "incomplete", f"missing frames {missing}"))
             self._cond.notify()
 
-    def _skipped(
-        self, key: tuple[int, int, int, int], reason: SkipReason, detail: str = ""
-    ) -> StackSkipped:
-        return StackSkipped(key, self.channels[key[1]], reason, detail)
+    def _skipped(self, key: StackKey, reason: SkipReason, detail: str = "") -> StackSkipped:
+        return StackSkipped(key, self.channels[key.c], reason, detail)
 
     def finish(self) -> None:
         """Reconstruct what is queued, backfill every skipped stack, stop (blocks)."""
@@ -228,15 +226,16 @@ class InferenceWorker:
     def _skip(self, skip: StackSkipped) -> None:
         if skip.backfilled:
             self.skipped += 1
-            self._todo.append((skip.t, skip.c))
+            self._todo.append(StackKey(*skip.key))
         with exceptions_logged("stackSkipped slot"):
             self._emit_skipped(skip)
 
     def _reconstruct(
-        self, t: int, c: int, data: NDArray[np.uint16]
+        self, key: StackKey, data: NDArray[np.uint16]
     ) -> tuple[NDArray[np.float32], dict[str, Any], float]:
+        c = key.c
         rec = self.reconstructors[c]
-        raw_frames = [[t, c, i] for i in range(data.shape[0])]
+        raw_frames = [[*key, i] for i in range(data.shape[0])]
         t0 = time.perf_counter()
         sr, prov = rec(data, raw_frames)
         ms = (time.perf_counter() - t0) * 1e3
@@ -248,10 +247,10 @@ class InferenceWorker:
         return sr, prov, ms
 
     def _write(
-        self, t: int, c: int, sr: NDArray[np.float32], prov: Mapping[str, Any],
+        self, key: StackKey, sr: NDArray[np.float32], prov: Mapping[str, Any],
         reconstruct_ms: float, latency_ms: float | None,
     ) -> None:  # fmt: skip
-        """Hand SR frame (t, c) and its per-stack values to the SR writer thread."""
+        """Hand the SR frame of stack `key` and its per-stack values to the SR writer thread."""
         norm = prov.get("normalization")
         stats = norm if isinstance(norm, dict) else {}
         values = {
@@ -262,21 +261,21 @@ class InferenceWorker:
             "backfill": latency_ms is None,
             "backend": f"{prov.get('backend')}-{prov.get('device')}",
         }
-        self.sr_writer.put(t, c, sr, values)
+        self.sr_writer.put(key, sr, values)
 
     def _live(self, stack: SIMStack) -> None:
-        t, c = stack.index.get("t", 0), stack.index.get("c", 0)
-        if c not in self.reconstructors:
+        key = stack.key
+        if key.c not in self.reconstructors:
             return
         try:
-            sr, prov, ms = self._reconstruct(t, c, stack.data)
+            sr, prov, ms = self._reconstruct(key, stack.data)
         except Exception as exc:
             logger.exception("live reconstruction of stack %s failed", stack.key)
             self._skip(self._skipped(stack.key, "error", f"{type(exc).__name__}: {exc}"))
             return
         now = time.perf_counter()
         latency = (now - stack.t_last) * 1e3
-        self._write(t, c, sr, prov, ms, latency)
+        self._write(key, sr, prov, ms, latency)
         self.latencies_ms.append(latency)
         self.sr_live += 1
         self.first_sr = self.first_sr or now
@@ -286,40 +285,40 @@ class InferenceWorker:
     def _announce_sr(
         self,
         sr: NDArray[np.float32],
-        key: tuple[int, int, int, int],
+        key: StackKey,
         latency_ms: float | None,
         reconstruct_ms: float,
         provenance: dict[str, Any],
     ) -> None:
         """Emit srFrameReady with its documented payload (None latency means backfill)."""
         info = SRFrameInfo(
-            key, self.channels[key[1]], latency_ms=latency_ms, reconstruct_ms=reconstruct_ms,
+            key, self.channels[key.c], latency_ms=latency_ms, reconstruct_ms=reconstruct_ms,
             backfill=latency_ms is None, provenance=provenance,
         )  # fmt: skip
         with exceptions_logged("srFrameReady slot"):
             self._emit_sr(sr, info)
 
     def _backfill(self) -> None:
-        done = self.store.sr_done()
+        done = self.store.sr_done()  # (T, P, Z, C), indexed by StackKey
         raw_done = self.store.raw_done()
-        no_raw: list[tuple[int, int]] = []
-        for t, c in dict.fromkeys(self._todo):  # unique, in skip order
-            if t < done.shape[0] and done[t, c]:
+        no_raw: list[StackKey] = []
+        for key in dict.fromkeys(self._todo):  # unique, in skip order
+            if key.t < done.shape[0] and done[key]:
                 continue
-            if not (t < raw_done.shape[0] and raw_done[t, c]):
-                no_raw.append((t, c))  # the raw writer failed before this stack
+            if not (key.t < raw_done.shape[0] and raw_done[key]):
+                no_raw.append(key)  # the raw writer failed before this stack
                 continue
             try:
-                data = self.store.read_stack(t, c)
-                sr, prov, ms = self._reconstruct(t, c, data)
-                self._write(t, c, sr, prov, ms, None)
+                data = self.store.read_stack(key)
+                sr, prov, ms = self._reconstruct(key, data)
+                self._write(key, sr, prov, ms, None)
             except Exception as exc:
-                logger.exception("backfill of stack t=%d c=%d failed", t, c)
+                logger.exception("backfill of stack %s failed", key)
                 self.sr_failed += 1
-                self.errors.append(f"backfill of t={t} c={c} failed: {exc}")
+                self.errors.append(f"backfill of {key} failed: {exc}")
                 continue
             self.sr_backfilled += 1
-            self._announce_sr(sr, (t, c, 0, 0), None, ms, prov)
+            self._announce_sr(sr, key, None, ms, prov)
         if no_raw:
             self.sr_failed += len(no_raw)
             self.errors.append(f"no backfill for {len(no_raw)} stacks without raw data on disk")

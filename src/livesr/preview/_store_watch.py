@@ -2,8 +2,8 @@
 
 Works for a finished store and for one that another process is still writing: every poll
 re-opens the store (zarr caches array shapes, and a growing run resizes its arrays), finds the
-newest time point whose SR frames are written for every channel, and pushes it into a
-:class:`~livesr.preview.PreviewFeed`.
+newest time point whose SR frames of the shown position and z plane are written for every
+channel, and pushes it into a :class:`~livesr.preview.PreviewFeed`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ class StoreWatcher:
         Receives wide-field and SR images per channel and the status.
     sr_name : str
         SR image to show (``"sr"`` or ``"sr_<model>"``).
+    position : int
+        Stage position (series) to show.
+    z : int or None
+        Z plane to show; None: the middle one.
     poll_interval_s : float
         Minimum seconds between two reads of the store; :meth:`poll` is cheap to call often.
 
@@ -45,6 +49,8 @@ class StoreWatcher:
         feed: PreviewFeed,
         *,
         sr_name: str = "sr",
+        position: int = 0,
+        z: int | None = None,
         poll_interval_s: float = 0.5,
     ) -> None:
         self.path = Path(path)
@@ -60,11 +66,20 @@ class StoreWatcher:
             known = sorted(store.info["sr_images"])
             raise KeyError(f"{self.path} has no SR image {sr_name!r}; it has {known}")
         self.channels = store.channels
+        if not 0 <= position < store.n_positions:
+            raise IndexError(
+                f"{self.path} has positions 0..{store.n_positions - 1} "
+                f"({', '.join(store.positions)}), not {position}"
+            )
+        self.z = store.n_z // 2 if z is None else z
+        if not 0 <= self.z < store.n_z:
+            raise IndexError(f"{self.path} has z planes 0..{store.n_z - 1}, not {self.z}")
+        self.position = position
 
     def newest_complete(self) -> int | None:
-        """Newest time point with SR written for every channel, or None."""
+        """Newest time point with SR of the position and z plane for every channel, or None."""
         store = open_store(self.path)
-        done = store.sr_done(self.sr_name)
+        done = store.sr_done(self.sr_name)[:, self.position, self.z]  # (T, C)
         self.n_timepoints = int(done.shape[0])
         complete = np.nonzero(done.all(axis=1))[0] if done.size else np.array([], int)
         return int(complete[-1]) if complete.size else None
@@ -95,13 +110,15 @@ class StoreWatcher:
         n_t = store.n_timepoints
         if not 0 <= t < n_t:
             raise IndexError(f"time point {t} is outside this store's 0..{n_t - 1}")
-        done = store.sr_done(self.sr_name)
+        p, z = self.position, self.z
+        done = store.sr_done(self.sr_name)[:, p, z]  # (T, C)
         missing = store.missing_sr(self.sr_name)
-        sr = store.sr_array(self.sr_name)
+        sr = store.sr_array(self.sr_name, p)
+        wf = store.wf_array(p)
         for c in range(len(self.channels)):
-            self.feed.push_wf(np.asarray(store.wf[t, c], np.float32), channel=c, t=t)
+            self.feed.push_wf(np.asarray(wf[t, c, z], np.float32), channel=c, t=t)
             if t < done.shape[0] and done[t, c]:
-                image = np.asarray(sr[t, c], np.float32)
+                image = np.asarray(sr[t, c, z], np.float32)
                 self.feed.push_sr(image, channel=c, t=t, replace=True)
         # The run's live SR rate as its summary defines it (None while the run is going on).
         sr_fps = (store.info.get("summary") or {}).get("sr_fps")

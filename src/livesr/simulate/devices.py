@@ -1,6 +1,6 @@
 """The demo SIM microscope as pymmcore-plus Python devices (`UniMMCore`).
 
-Four devices make a two-colour SIM microscope that needs no Micro-Manager installation:
+Six devices make a two-colour SIM microscope that needs no Micro-Manager installation:
 
 - `SIMCamera`: renders raw SIM frames of a moving two-colour sample (microtubules in 488,
   clathrin-coated pits in 561) with livesr's forward model, under the pattern and laser
@@ -11,6 +11,11 @@ Four devices make a two-colour SIM microscope that needs no Micro-Manager instal
   stack, or a whole time point, as one triggered burst.
 - `LaserSelector`: the excitation line (``"488"``/``"561"``), sequenceable too.
 - `DemoShutter`: the laser shutter; frames taken with it closed are dark.
+- `DemoXYStage`: the XY stage. A move of half a field of view or more shows another field of
+  the sample (its own specimen), so every stage position of a sequence images something else.
+- `DemoFocus`: the focus drive (Z). The sample is in focus at 0 um; away from it the
+  pattern's modulation fades and the image dims (`defocus_factors`), as out of focus on a
+  real SIM microscope.
 
 Devices of a core cannot query each other (pymmcore-plus gives them a restricted core proxy),
 so they share the optical state through one module-level `OpticalBus`, as the trigger cables of
@@ -34,7 +39,9 @@ from numpy.typing import DTypeLike, NDArray
 from pymmcore_plus.experimental.unicore import (
     CameraDevice,
     ShutterDevice,
+    StageDevice,
     StateDevice,
+    XYStageDevice,
 )
 
 from livesr._logger import logger
@@ -45,12 +52,15 @@ __all__ = [
     "DEMO_CFG",
     "DEMO_CHANNELS",
     "DEMO_PATTERN",
+    "DemoFocus",
     "DemoShutter",
+    "DemoXYStage",
     "LaserSelector",
     "OpticalBus",
     "SIMCamera",
     "SIMPatternDevice",
     "bus",
+    "defocus_factors",
 ]
 
 #: Channel (laser line) -> structure the demo sample shows in it.
@@ -63,6 +73,19 @@ _KEYFRAME_S = 0.25
 #: Longest the demo camera's frame clock lets rendering fall behind before it resets (a real
 #: camera's buffer would be overflowing by then).
 _MAX_LAG_S = 0.5
+#: Defocus (um) at which the demo's pattern modulation has fallen to 1/e (about the axial
+#: extent of the SIM pattern's first order at NA 1.49).
+_DEFOCUS_UM = 0.6
+
+
+def defocus_factors(dz_um: float) -> tuple[float, float]:
+    """(brightness, modulation) factors of the demo sample `dz_um` away from focus.
+
+    The modulated bands fade as ``exp(-(dz / 0.6 um)^2)``; the in-focus part of the wide-field
+    light goes with them while out-of-focus haze keeps 60 %.
+    """
+    m = float(np.exp(-((dz_um / _DEFOCUS_UM) ** 2)))
+    return 0.6 + 0.4 * m, m
 
 
 #: The demo instrument's own pattern. Deliberately not `PatternConfig()`'s nominal values: a
@@ -84,6 +107,8 @@ class OpticalBus:
         Loaded hardware sequences, used frame by frame while ``*_running`` is set.
     shutter_open : bool
         Whether the excitation reaches the sample.
+    x_um, y_um, z_um : float
+        Stage position and focus (the sample's focal plane is at z = 0).
     optics, pattern_config, camera_config : config
         The simulated microscope.
     """
@@ -95,6 +120,9 @@ class OpticalBus:
     pattern_running: bool = False
     laser_running: bool = False
     shutter_open: bool = True
+    x_um: float = 0.0
+    y_um: float = 0.0
+    z_um: float = 0.0
     optics: OpticsConfig = field(default_factory=OpticsConfig)
     pattern_config: PatternConfig = field(default_factory=lambda: DEMO_PATTERN)
     camera_config: CameraConfig = field(default_factory=CameraConfig)
@@ -192,6 +220,64 @@ class DemoShutter(ShutterDevice):
         bus.shutter_open = bool(open)
 
 
+class DemoXYStage(XYStageDevice):
+    """The XY stage: moves at once; its position selects the field of the sample in view."""
+
+    def initialize(self) -> None:
+        """Start at (0, 0) whatever an earlier demo core of this process left."""
+        self.home()
+
+    def get_position_um(self) -> tuple[float, float]:
+        """Current (x, y), um."""
+        return bus.x_um, bus.y_um
+
+    def set_position_um(self, x: float, y: float) -> None:
+        """Move to (x, y), um."""
+        bus.x_um, bus.y_um = float(x), float(y)
+
+    def home(self) -> None:
+        """Move to (0, 0)."""
+        self.set_position_um(0.0, 0.0)
+
+    def stop(self) -> None:
+        """Nothing to stop: moves are instantaneous."""
+
+    def set_origin_x(self) -> None:
+        """Call the current x zero."""
+        bus.x_um = 0.0
+
+    def set_origin_y(self) -> None:
+        """Call the current y zero."""
+        bus.y_um = 0.0
+
+
+class DemoFocus(StageDevice):
+    """The focus drive: the sample's focal plane is at 0 um (see `defocus_factors`)."""
+
+    def initialize(self) -> None:
+        """Start in focus whatever an earlier demo core of this process left."""
+        self.home()
+
+    def get_position_um(self) -> float:
+        """Current z, um."""
+        return bus.z_um
+
+    def set_position_um(self, val: float) -> None:
+        """Move to z `val`, um."""
+        bus.z_um = float(val)
+
+    def home(self) -> None:
+        """Move to the focal plane."""
+        bus.z_um = 0.0
+
+    def stop(self) -> None:
+        """Nothing to stop: moves are instantaneous."""
+
+    def set_origin(self) -> None:
+        """Call the current z zero."""
+        bus.z_um = 0.0
+
+
 class _ChannelScene:
     """Specimen + forward model of one channel; renders uint16 raw frames at their exposure time.
 
@@ -264,10 +350,17 @@ class _ChannelScene:
             t=t_s,
         )
 
-    def render(self, t_s: float, pattern: int, out: NDArray[np.uint16]) -> None:
+    def render(
+        self, t_s: float, pattern: int, out: NDArray[np.uint16], defocus_um: float = 0.0
+    ) -> None:
         bands = self.bands_at(t_s)
         if self._scale is None:
             self._scale = bands.photon_scale(self.photons)
+        if abs(defocus_um) > 1e-3:
+            brightness, modulation = defocus_factors(defocus_um)
+            m = np.float32(brightness * modulation)
+            bands = replace(bands, b0=bands.b0 * np.float32(brightness), re=bands.re * m,
+                            im=bands.im * m)  # fmt: skip
         out[:] = self.model.render_frame(bands, pattern, scale=self._scale, rng=self.rng)
 
 
@@ -293,7 +386,7 @@ class SIMCamera(CameraDevice):
         self._seed = 0
         self._real_time = 1
         self._motion = 1.0
-        self._scenes: dict[tuple[str, int, float, int, float], _ChannelScene] = {}
+        self._scenes: dict[tuple[Any, ...], _ChannelScene] = {}
         self._t0 = time.perf_counter()
         self._scene_lock = threading.Lock()
         cls = type(self)
@@ -365,14 +458,21 @@ class SIMCamera(CameraDevice):
         """uint16."""
         return np.uint16
 
+    def _field(self) -> tuple[int, int]:
+        """Which field of the sample the stage shows: stage position in fields of view."""
+        field_um = self._size * bus.optics.pixel_size_um
+        return round(bus.x_um / field_um), round(bus.y_um / field_um)
+
     def _scene(self, laser: int) -> _ChannelScene:
         channel = bus.channels[laser]
-        key = (channel, self._size, self._photons, self._seed, self._motion)
+        fx, fy = self._field()
+        key = (channel, self._size, self._photons, self._seed, self._motion, fx, fy)
         with self._scene_lock:
             scene = self._scenes.get(key)
             if scene is None:
-                # Each channel gets its own sample seed so the colours differ.
-                seed = self._seed * 7919 + laser
+                # Each channel gets its own sample seed so the colours differ, and each field
+                # of view its own specimen (field (0, 0) keeps the camera's seed).
+                seed = (self._seed * 7919 + laser + 104729 * (fx * 1009 + fy)) % 2**32
                 scene = self._scenes[key] = _ChannelScene(
                     channel, self._size, self._photons, seed, self._motion
                 )
@@ -392,7 +492,7 @@ class SIMCamera(CameraDevice):
             start = next_due if self._real_time else time.perf_counter()
             t_s = start - self._t0 + self._exposure / 2000.0
             if bus.shutter_open:
-                self._scene(laser).render(t_s, pattern, buf)
+                self._scene(laser).render(t_s, pattern, buf, defocus_um=bus.z_um)
             else:
                 buf[:] = self._dark(shape)
             if self._real_time:
@@ -423,9 +523,13 @@ Property,Core,Initialize,0
 #py pyDevice,Pattern,livesr.simulate.devices,SIMPatternDevice
 #py pyDevice,Laser,livesr.simulate.devices,LaserSelector
 #py pyDevice,Shutter,livesr.simulate.devices,DemoShutter
+#py pyDevice,XY,livesr.simulate.devices,DemoXYStage
+#py pyDevice,Z,livesr.simulate.devices,DemoFocus
 Property,Core,Initialize,1
 #py Property,Core,Camera,Camera
 #py Property,Core,Shutter,Shutter
+#py Property,Core,XYStage,XY
+#py Property,Core,Focus,Z
 # UniMMCore 0.18 does not auto-open a shutter around snaps of a Python camera: the demo keeps
 # the laser shutter open (AutoShutter off) so software-timed and triggered frames both see light.
 #py Property,Core,AutoShutter,0
