@@ -16,13 +16,13 @@ torch = pytest.importorskip("torch")
 useq = pytest.importorskip("useq")
 pytest.importorskip("pymmcore_plus")
 
-from test_window import settle  # noqa: E402
 
 from livesr.acquire import connect_direct, open_core, signals_backend  # noqa: E402
 from livesr.io import open_store  # noqa: E402
 from livesr.pipeline import run_live  # noqa: E402
 from livesr.preview import ensure_app, with_preview  # noqa: E402
 from tiny_models import save_tiny_weights  # noqa: E402
+from viewer_helpers import settle  # noqa: E402
 
 TIMEPOINTS = 4
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ pytest.importorskip("qtpy")
 pytest.importorskip("ndv")
 
 from livesr.preview import PreviewFeed, PreviewWindow, ensure_app
+from viewer_helpers import same_images, settle
 
 
 def _blobs(shape: tuple[int, int], seed: int) -> np.ndarray:
@@ -23,26 +23,6 @@ def _blobs(shape: tuple[int, int], seed: int) -> np.ndarray:
     for cy, cx in rng.uniform(0.1, 0.9, (6, 2)) * shape:
         image += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * (shape[0] / 20) ** 2))
     return image
-
-
-def settle(window: PreviewWindow, wf: list, sr: list) -> tuple[list, list]:
-    """Run the event loop until ndv shows `wf` and `sr` (its data requests are asynchronous)."""
-    app = ensure_app()
-    shown: tuple[list, list] = ([], [])
-    for _ in range(300):
-        app.processEvents()
-        shown = window.displayed()
-        if _same(shown[0], wf) and _same(shown[1], sr):
-            break
-        time.sleep(0.01)
-    return shown
-
-
-def _same(shown: list, expected: list) -> bool:
-    return len(shown) == len(expected) and all(
-        a is not None and a.shape == b.shape and np.allclose(a, b)
-        for a, b in zip(shown, expected, strict=True)
-    )
 
 
 def test_window_shows_the_newest_wf_and_sr_of_two_channels_side_by_side():
@@ -60,7 +40,7 @@ def test_window_shows_the_newest_wf_and_sr_of_two_channels_side_by_side():
         app.processEvents()
     shown_wf, shown_sr = settle(window, wf, sr)
     # The newest time point of both channels, in both panels.
-    assert _same(shown_wf, wf) and _same(shown_sr, sr)
+    assert same_images(shown_wf, wf) and same_images(shown_sr, sr)
     # Composite: two colours, one per channel; WF drawn at the SR scale beside the SR.
     for panel in (window.wf_panel, window.sr_panel):
         model = panel.viewer.display_model
@@ -90,7 +70,7 @@ def test_a_channel_that_appears_later_joins_the_composite():
     feed.push_sr(second, channel=1, t=0)
     window.refresh()
     shown = settle(window, [], [first, second])[1]
-    assert _same(shown, [first, second])
+    assert same_images(shown, [first, second])
     assert [luts[c].cmap.name for c in (0, 1)] == ["cmap:green", "cmap:magenta"]
     window.close()
 
@@ -151,6 +131,6 @@ def test_window_browses_a_store_with_its_slider(tmp_path):
     app.processEvents()
     assert window.status_text.startswith("t 0 |")
     _, shown_sr = settle(window, [_blobs((16, 16), 10)], [_blobs((32, 32), 20)])
-    assert _same(shown_sr, [_blobs((32, 32), 20)])
+    assert same_images(shown_sr, [_blobs((32, 32), 20)])
     assert not watcher.follow
     window.close()
