@@ -16,11 +16,13 @@ torch = pytest.importorskip("torch")
 useq = pytest.importorskip("useq")
 pytest.importorskip("pymmcore_plus")
 
+
 from livesr.acquire import connect_direct, open_core, signals_backend  # noqa: E402
 from livesr.io import open_store  # noqa: E402
 from livesr.pipeline import run_live  # noqa: E402
-from livesr.preview import ensure_app, render_panels, with_preview  # noqa: E402
+from livesr.preview import ensure_app, with_preview  # noqa: E402
 from tiny_models import save_tiny_weights  # noqa: E402
+from viewer_helpers import settle  # noqa: E402
 
 TIMEPOINTS = 4
 
@@ -71,22 +73,18 @@ def test_window_shows_the_live_sr_of_a_demo_run(core, weights: str, tmp_path: Pa
     assert status.startswith(f"t {TIMEPOINTS - 1} |") and status.endswith("finished")
     assert f"skipped {summary.stacks_skipped}" in status
 
-    # What the window drew is the newest SR (and its wide-field) as written to the store.
+    # What ndv shows is the newest SR (and its wide-field) as written to the store, in a
+    # two-colour composite.
     store = open_store(out)
     t = TIMEPOINTS - 1
-    wf_limits, sr_limits = window.display_limits
-    expected = render_panels(
-        [np.asarray(store.wf[t, c, 0]) for c in (0, 1)],
-        [np.asarray(store.sr[t, c, 0]) for c in (0, 1)],
-        wf_limits=wf_limits,
-        sr_limits=sr_limits,
-    )
-    np.testing.assert_array_equal(window.image, expected)
-    shot = window.screenshot()
-    # The SR composite is on screen: its bright pixels are green and magenta, not grey UI.
-    green = (shot[..., 1] > 120) & (shot[..., 0] < 60)
-    magenta = (shot[..., 0] > 120) & (shot[..., 2] > 120) & (shot[..., 1] < 60)
-    assert green.sum() > 50 and magenta.sum() > 50
+    wf = [np.asarray(store.wf[t, c, 0]) for c in (0, 1)]
+    sr = [np.asarray(store.sr[t, c, 0]) for c in (0, 1)]
+    shown_wf, shown_sr = settle(window, wf, sr)
+    for shown, expected in ((shown_wf, wf), (shown_sr, sr)):
+        assert len(shown) == 2
+        for a, b in zip(shown, expected, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    assert str(window.sr_panel.viewer.display_model.channel_mode) == "composite"
 
 
 def test_headless_preview_writes_snapshots_beside_the_store(

@@ -1,7 +1,8 @@
-"""Live preview of a run: a Qt window, headless PNG snapshots, and a store watcher.
+"""Live preview of a run: an ndv window, headless PNG snapshots, and a store watcher.
 
 The pipeline's signals fill a :class:`PreviewFeed` (O(1) per frame, any thread); renderers pull
-from it at their own pace: :class:`PreviewWindow` (Qt, the ``viewer`` extra, at most ~30 Hz)
+from it at their own pace: :class:`PreviewWindow` (two ``ndv.ArrayViewer``, WF | SR, via qtpy;
+the ``viewer`` extra; at most ~30 Hz)
 and :class:`SnapshotWriter` (periodic ``latest.png`` + ``status.json`` beside the store).
 :class:`StoreWatcher` fills a feed from a finished or growing store instead.
 """

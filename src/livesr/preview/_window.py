@@ -1,9 +1,12 @@
-"""The Qt preview window: wide-field and SR side by side, two colours composited, a status line.
+"""The live window: two ndv viewers, wide-field | SR, channels composited, and a status line.
 
-Needs a Qt binding (the ``viewer`` extra). The window never receives images from the pipeline
-directly: a ``QTimer`` on the GUI thread pulls the newest state from a
-:class:`~livesr.preview.PreviewFeed` at most `max_fps` times per second, so the drawing rate
-is capped and the acquisition thread never waits for the screen.
+Needs the ``viewer`` extra (ndv with a canvas backend, qtpy) and a Qt binding, PyQt6 or
+PySide6: everything goes through ``qtpy``, so the window lives in whichever binding the
+application (pymmcore-gui, napari, ``livesr``) already runs. The viewers never receive images
+from the pipeline directly: a ``QTimer`` on the GUI thread pulls the newest state from a
+:class:`~livesr.preview.PreviewFeed` at most `max_fps` times per second and hands ndv one
+(C, Y, X) array per panel, so the drawing rate is capped and the acquisition thread never
+waits for the screen.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from numpy.typing import NDArray
-from qtpy import QtCore, QtGui, QtWidgets
+from qtpy import QtCore, QtWidgets
 
-from ._composite import panel_limits, render_panels
+from ._composite import panel_limits
 from ._feed import PreviewFeed
+from ._ndv_panel import NdvPanel
 
 __all__ = ["PreviewWindow", "ensure_app"]
 
@@ -31,44 +34,13 @@ def ensure_app() -> QtWidgets.QApplication:
     return app
 
 
-class _ImagePane(QtWidgets.QWidget):
-    """Draws one RGB image, scaled to fit with its aspect ratio kept, on a black background."""
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._qimage: QtGui.QImage | None = None
-        self.setMinimumSize(256, 128)
-        self.setSizePolicy(
-            QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding
-        )
-
-    def set_rgb(self, rgb: NDArray[np.uint8]) -> None:
-        height, width = rgb.shape[:2]
-        data = np.ascontiguousarray(rgb)
-        # QImage wraps the buffer without copying; copy() gives it its own memory so `data`
-        # can go away.
-        fmt = QtGui.QImage.Format.Format_RGB888
-        image = QtGui.QImage(data.data, width, height, 3 * width, fmt)
-        self._qimage = image.copy()
-        self.update()
-
-    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
-        painter = QtGui.QPainter(self)
-        painter.fillRect(self.rect(), QtCore.Qt.GlobalColor.black)
-        if self._qimage is not None:
-            keep = QtCore.Qt.AspectRatioMode.KeepAspectRatio
-            size = self._qimage.size().scaled(self.size(), keep)
-            x = (self.width() - size.width()) // 2
-            y = (self.height() - size.height()) // 2
-            target = QtCore.QRect(x, y, size.width(), size.height())
-            # Nearest-neighbour keeps SR pixels crisp when enlarged.
-            painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
-            painter.drawImage(target, self._qimage)
-        painter.end()
-
-
 class PreviewWindow(QtWidgets.QWidget):
-    """Live preview of a run: ``[wide-field | SR]`` composite and a status line.
+    """Live preview of a run: ``[wide-field | SR]`` on ndv, channels composited, a status line.
+
+    Each panel is an ``ndv.ArrayViewer`` in composite mode (channel 0 green, 1 magenta, ...);
+    the wide-field panel is scaled by the SR factor so both show the same field at the same
+    size. Contrast follows the data (robust percentiles, re-estimated twice a second) until
+    the user sets a channel's limits in ndv; from then on that channel keeps the user's.
 
     Parameters
     ----------
@@ -87,7 +59,8 @@ class PreviewWindow(QtWidgets.QWidget):
 
     Notes
     -----
-    Create, show and close on the GUI (main) thread only.
+    Create, show and close on the GUI (main) thread only. Usable as a widget inside another
+    window (the `livesr.gui` MDA widget embeds one).
     """
 
     def __init__(
@@ -109,22 +82,21 @@ class PreviewWindow(QtWidgets.QWidget):
         self._seek = seek
         self._version = -1
         self._image_version = -1
-        self._rgb: NDArray[np.uint8] | None = None
         self.redraws = 0
         self._status_time = 0.0
-        # Contrast limits are re-estimated twice a second, not per frame: cheaper, and the
-        # image does not flicker with every frame's noise.
-        self._limits: tuple[Any, Any] = (None, None)
         self._limits_time = -1.0
+        self._n_present = (0, 0)
 
-        self._header = QtWidgets.QLabel("wide-field  |  SR")
-        self._header.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        self._pane = _ImagePane()
+        self.wf_panel = NdvPanel("wide-field")
+        self.sr_panel = NdvPanel("SR")
+        panels = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        panels.addWidget(self.wf_panel)
+        panels.addWidget(self.sr_panel)
         self._status = QtWidgets.QLabel(feed.status().text())
         self._status.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QtWidgets.QVBoxLayout(self)
-        layout.addWidget(self._header)
-        layout.addWidget(self._pane, stretch=1)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(panels, stretch=1)
         self._slider: QtWidgets.QSlider | None = None
         if seek is not None:
             self._slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
@@ -132,7 +104,7 @@ class PreviewWindow(QtWidgets.QWidget):
             self._slider.valueChanged.connect(self._on_slider)
             layout.addWidget(self._slider)
         layout.addWidget(self._status)
-        self.resize(900, 520)
+        self.resize(1100, 560)
 
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(max(1, round(1000.0 / max_fps)))
@@ -140,14 +112,13 @@ class PreviewWindow(QtWidgets.QWidget):
         self._timer.start()
 
     @property
-    def image(self) -> NDArray[np.uint8] | None:
-        """The composite last drawn, uint8 (H, W, 3), or None before the first image."""
-        return self._rgb
-
-    @property
     def status_text(self) -> str:
         """The status line as shown."""
         return str(self._status.text())
+
+    def displayed(self) -> tuple[list[NDArray[Any] | None], list[NDArray[Any] | None]]:
+        """(WF, SR) images per channel that ndv's canvases hold now (see `NdvPanel.displayed`)."""
+        return self.wf_panel.displayed(), self.sr_panel.displayed()
 
     def set_time_range(self, n_timepoints: int) -> None:
         """Let the slider reach time points 0 .. n_timepoints - 1."""
@@ -187,43 +158,37 @@ class PreviewWindow(QtWidgets.QWidget):
         if frame.image_version == self._image_version:
             return True  # only the status changed
         self._image_version = frame.image_version
-        if any(c is not None for c in frame.sr) or any(c is not None for c in frame.wf):
-            now = time.monotonic()
-            if now - self._limits_time > 0.5 or self._limits_changed(frame.wf, frame.sr):
-                self._limits = (panel_limits(frame.wf), panel_limits(frame.sr))
-                self._limits_time = now
-            self._rgb = render_panels(
-                frame.wf,
-                frame.sr,
-                wf_limits=self._limits[0],
-                sr_limits=self._limits[1],
-                max_height=max(64, self._pane.height()),
-            )
-            self._pane.set_rgb(self._rgb)
+        scale = _scale_between(frame.wf, frame.sr)
+        self.wf_panel.set_scale(scale)
+        self.wf_panel.set_channels(frame.wf)
+        self.sr_panel.set_channels(frame.sr)
+        # Limits from a subsample twice a second (and when a channel first appears), not per
+        # frame: cheap on the GUI thread, and the image does not flicker with each frame's noise.
+        now = time.monotonic()
+        present = (_count(frame.wf), _count(frame.sr))
+        if now - self._limits_time > 0.5 or present != self._n_present:
+            self.wf_panel.set_limits(panel_limits(frame.wf))
+            self.sr_panel.set_limits(panel_limits(frame.sr))
+            self._limits_time = now
+            self._n_present = present
         self.redraws += 1
         return True
 
-    @property
-    def display_limits(self) -> tuple[Any, Any]:
-        """(WF, SR) contrast limits per channel used for the last drawing."""
-        return self._limits
-
-    def _limits_changed(self, wf: list[Any], sr: list[Any]) -> bool:
-        """A channel appeared (the first frames): estimate its limits right away."""
-
-        def present(images: list[Any] | None) -> int:
-            return 0 if images is None else sum(im is not None for im in images)
-
-        old_wf, old_sr = self._limits
-        return present(old_wf) != present(wf) or present(old_sr) != present(sr)
-
-    def screenshot(self) -> NDArray[np.uint8]:
-        """Render the whole window to an RGB array uint8 (H, W, 3) (works offscreen)."""
-        image = self.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB888)
-        width, height, stride = image.width(), image.height(), image.bytesPerLine()
-        buffer = np.frombuffer(image.constBits(), np.uint8, count=stride * height)
-        return buffer.reshape(height, stride)[:, : 3 * width].reshape(height, width, 3).copy()
-
-    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+    def closeEvent(self, event: Any) -> None:
         self._timer.stop()
+        self.wf_panel.close_viewer()
+        self.sr_panel.close_viewer()
         super().closeEvent(event)
+
+
+def _count(images: list[Any]) -> int:
+    return sum(im is not None for im in images)
+
+
+def _scale_between(wf: list[Any], sr: list[Any]) -> float:
+    """SR pixels per WF pixel (1 until both kinds of image exist)."""
+    wf_shape = next((im.shape for im in wf if im is not None), None)
+    sr_shape = next((im.shape for im in sr if im is not None), None)
+    if wf_shape is None or sr_shape is None:
+        return 1.0
+    return float(sr_shape[-1]) / float(wf_shape[-1])
