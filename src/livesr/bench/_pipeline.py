@@ -69,7 +69,7 @@ def bench_pipeline(
     """
     import useq
 
-    from livesr.acquire import open_core, sim_events
+    from livesr.acquire import close_core, open_core, sim_events
     from livesr.config import PipelineConfig
     from livesr.pipeline import LivePipeline, build_reconstructors
 
@@ -117,7 +117,7 @@ def bench_pipeline(
                     # "process (pid N)" or "thread", per channel
                     places.update(m.split(" (")[0] for m in s.inference.values())
             finally:
-                core.unloadAllDevices()
+                close_core(core)
             med = {k: float(np.median([run[k] for run in runs])) for k in runs[0]}
             rows.append(
                 {

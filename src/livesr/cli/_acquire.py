@@ -44,7 +44,7 @@ def acquire(
     import useq
     from pydantic import ValidationError
 
-    from livesr.acquire import open_core
+    from livesr.acquire import close_core, open_core
     from livesr.config import PipelineConfig
     from livesr.pipeline import parse_model_options, run_live
     from livesr.reconstruct import BackendUnavailableError
@@ -97,4 +97,4 @@ def acquire(
         if summary.status != "finished":
             sys.exit(1)
     finally:
-        core.unloadAllDevices()
+        close_core(core)

@@ -60,7 +60,7 @@ def demo(
     """Acquire a two-colour SIM time-lapse on the simulated microscope with live SR."""
     import useq
 
-    from livesr.acquire import open_core
+    from livesr.acquire import close_core, open_core
     from livesr.config import PipelineConfig, WriterConfig
     from livesr.pipeline import parse_model_options, run_live
     from livesr.reconstruct import BackendUnavailableError
@@ -112,4 +112,4 @@ def demo(
         if summary.status != "finished":
             sys.exit(1)
     finally:
-        core.unloadAllDevices()
+        close_core(core)
