@@ -9,7 +9,7 @@ import typer
 
 from ._app import app
 from ._demo import start_preview
-from ._progress import RunProgress, look_at_it
+from ._progress import RunProgress, exit_code, look_at_it
 
 
 @app.command()
@@ -94,7 +94,8 @@ def acquire(
             raise typer.Exit(2) from None
         typer.echo(str(summary))
         typer.echo(look_at_it(out))
-        if summary.status != "finished":
-            sys.exit(1)
+        code = exit_code(summary.status, summary.stopped_by)
+        if code:
+            sys.exit(code)
     finally:
         close_core(core)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ._app import app
-from ._progress import RunProgress, look_at_it
+from ._progress import RunProgress, exit_code, look_at_it
 
 
 def start_preview(run: Any, preview: bool) -> Any:
@@ -109,7 +109,8 @@ def demo(
         typer.echo(str(summary))
         typer.echo(f"done in {time.perf_counter() - t0:.1f} s")
         typer.echo(look_at_it(out))
-        if summary.status != "finished":
-            sys.exit(1)
+        code = exit_code(summary.status, summary.stopped_by)
+        if code:
+            sys.exit(code)
     finally:
         close_core(core)

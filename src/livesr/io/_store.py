@@ -236,7 +236,7 @@ class SRStore(SRImages):
 
     @property
     def status(self) -> str:
-        """``"running"``, ``"finished"``, ``"canceled"`` or ``"failed"``."""
+        """``"running"``, else the final `livesr.pipeline.PipelineSummary` status."""
         return str(self.info["status"])
 
     def set_status(self, status: str, **extra: Any) -> None:
