@@ -46,7 +46,7 @@ def acquire(
 
     from livesr.acquire import close_core, open_core
     from livesr.config import PipelineConfig
-    from livesr.pipeline import parse_model_options, run_live
+    from livesr.pipeline import PipelineError, parse_model_options, run_live
     from livesr.reconstruct import BackendUnavailableError
 
     if out.exists() and not overwrite:
@@ -92,6 +92,10 @@ def acquire(
         except (ValueError, FileExistsError, BackendUnavailableError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
+        except PipelineError as exc:  # the run failed (e.g. disk full): its counts, then why
+            if exc.summary is not None:
+                typer.echo(str(exc.summary))
+            raise
         typer.echo(str(summary))
         typer.echo(look_at_it(out))
         code = exit_code(summary.status, summary.stopped_by)

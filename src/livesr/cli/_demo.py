@@ -62,7 +62,7 @@ def demo(
 
     from livesr.acquire import close_core, open_core
     from livesr.config import PipelineConfig, WriterConfig
-    from livesr.pipeline import parse_model_options, run_live
+    from livesr.pipeline import PipelineError, parse_model_options, run_live
     from livesr.reconstruct import BackendUnavailableError
     from livesr.simulate import demo_calibration
     from livesr.simulate.devices import DEMO_SIZES
@@ -106,6 +106,10 @@ def demo(
         except (ValueError, FileExistsError, BackendUnavailableError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
+        except PipelineError as exc:  # the run failed (e.g. disk full): its counts, then why
+            if exc.summary is not None:
+                typer.echo(str(exc.summary))
+            raise
         typer.echo(str(summary))
         typer.echo(f"done in {time.perf_counter() - t0:.1f} s")
         typer.echo(look_at_it(out))

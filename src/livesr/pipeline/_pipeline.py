@@ -50,7 +50,15 @@ def _versions() -> dict[str, str]:
 
 
 class PipelineError(RuntimeError):
-    """The run stopped because a part of the pipeline failed (e.g. the raw writer)."""
+    """The run stopped because a part of the pipeline failed (e.g. the raw writer).
+
+    ``summary`` holds the run's `PipelineSummary` (status ``"failed"``, with counts), also
+    when the store could not record it (a full disk).
+    """
+
+    def __init__(self, message: str, summary: PipelineSummary | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 class LivePipeline:
@@ -390,7 +398,8 @@ class LivePipeline:
         if self._writer.error is not None:
             raise PipelineError(
                 f"the raw writer failed, the acquisition was stopped: {self._writer.error}. "
-                f"Everything written before is in {self.out}"
+                f"Everything written before is in {self.out}",
+                summary=s,
             ) from self._writer.error
 
     def _count_on_disk(self, s: PipelineSummary) -> None:
