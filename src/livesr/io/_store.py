@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 
 from ._fast_raw import TensorstoreRaw
 from ._ome import ome_image_attrs
+from ._recovery import remove_write_leftovers
 from ._replace import remove_run_store
 from ._sr_images import SRImages
 
@@ -202,6 +203,8 @@ class SRStore(SRImages):
         group = zarr.open_group(path, mode=mode, zarr_format=3)
         if "livesr" not in group.attrs or "raw" not in group:
             raise ValueError(f"{path} is a zarr group but not a livesr run store (no raw/livesr)")
+        if mode == "r+":  # the next writer cleans what a killed one left (`_recovery`)
+            remove_write_leftovers(path)
         return cls(group, path)
 
     # ------------------------------------------------------------------ description
