@@ -31,9 +31,7 @@ def _run(core: Any, out: Path) -> None:
 
     seq = useq.MDASequence(channels=["488"], time_plan={"interval": 0, "loops": 3})
     config = PipelineConfig(calibration=demo_calibration())
-    recs = build_reconstructors(
-        {"488": "wiener"}, frame_shape=(64, 64), config=config, threads=1
-    )
+    recs = build_reconstructors({"488": "wiener"}, frame_shape=(64, 64), config=config, threads=1)
     with LivePipeline(core, seq, out, reconstructors=recs, config=config) as pipe:
         pipe.run()
 
