@@ -48,3 +48,32 @@ def test_a_signal_ends_the_run_cleanly(tmp_path: Path, sig: signal.Signals, code
     assert not (sr & ~raw).any()
     assert summary["sr_missing"] == int((raw & ~sr).sum())  # what reprocess will do
     assert summary["stacks_assembled"] < 4000  # it did stop early
+
+
+def test_a_keyboard_interrupt_through_the_runner_does_not_hang_the_run(
+    core: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A script that runs the MDA itself, outside the pipeline's signal handling: Ctrl-C
+    # unwinds pymmcore-plus's runner, which then never reports finished.
+    import useq
+
+    from livesr.pipeline import LivePipeline, _pipeline
+
+    monkeypatch.setattr(_pipeline, "_MDA_STOP_TIMEOUT_S", 0.5)
+    seq = useq.MDASequence(channels=["488"], time_plan={"interval": 0, "loops": 50})
+    frames = 0
+
+    def interrupt(*_: object) -> None:
+        nonlocal frames
+        frames += 1
+        if frames == 40:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        with LivePipeline(core, seq, tmp_path / "run.zarr") as pipe:  # type: ignore[arg-type]
+            core.mda.events.frameReady.connect(interrupt)  # type: ignore[attr-defined]
+            core.mda.run(pipe.events)  # type: ignore[attr-defined]
+
+    store = open_store(tmp_path / "run.zarr")
+    assert store.status == "interrupted" and store.raw_done()[:4, 0].all()
+    assert pipe.summary.frames_written == pipe.summary.frames_acquired >= 36

@@ -126,7 +126,7 @@ def _load(core: UniMMCore, path: Path) -> None:
     try:
         core.loadSystemConfiguration(str(path))
     except Exception as exc:
-        core.unloadAllDevices()
+        close_core(core)
         raise RuntimeError(
             f"could not load microscope config {path}: {exc}. Check the device adapters it "
             "names are installed (C++ adapters: Micro-Manager or mm-test-adapters; '#py' "

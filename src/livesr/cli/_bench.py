@@ -145,6 +145,14 @@ def bench(
         bool, typer.Option("--all", help="Run every benchmark part (slow).")
     ] = False,
     repeats: Annotated[Optional[int], typer.Option(min=1, help="Timed repeats.")] = None,
+    timepoints: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1,
+            help="--pipeline: time points per run (2000 at --sizes 64: the raw-lag and "
+            "memory run of docs/benchmarks.md).",
+        ),
+    ] = None,
     threads: Annotated[
         Optional[int], typer.Option(min=1, help="CPU threads (default: all usable cores).")
     ] = None,
@@ -194,6 +202,7 @@ def bench(
         "sizes": _ints(sizes, "--sizes"),
         "batch": _ints(batch, "--batch"),
         "repeats": repeats,
+        "timepoints": timepoints,
         "threads": threads,
         "inference_modes": _split(inference),
     }
