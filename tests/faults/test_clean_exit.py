@@ -13,8 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from conftest import LIVESR
+from fault_tools import LIVESR
 
 pytest.importorskip("pymmcore_plus")
 

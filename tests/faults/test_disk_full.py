@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fault_tools import LIVESR
 
-from conftest import LIVESR
 from livesr.io import open_store
 
 pytest.importorskip("pymmcore_plus")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fault_tools import start_demo, wait_until_acquiring
 
-from conftest import start_demo, wait_until_acquiring
 from livesr.io import open_store
 
 pytest.importorskip("pymmcore_plus")

@@ -13,8 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from fault_tools import start_demo, wait_until_acquiring
 
-from conftest import start_demo, wait_until_acquiring
 from livesr.io import open_store
 
 pytest.importorskip("pymmcore_plus")
