@@ -79,3 +79,25 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     done = livesr("demo", "--model", "nosuch", "--timepoints", "1", "--debug", cwd=tmp_path)
     assert done.returncode != 0
     assert "Traceback" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["demo", "acquire"])
+def test_a_misspelt_model_is_refused_before_the_microscope_starts(
+    command: str, tmp_path: Path
+) -> None:
+    seq = tmp_path / "seq.yaml"
+    seq.write_text("channels: ['488']\ntime_plan: {interval: 0, loops: 1}\n")
+    args = ["--config", "demo", "--sequence", str(seq)] if command == "acquire" else []
+    done = livesr(command, *args, "--model", "488=dfcan-simm", "--out", "run.zarr",
+                  "--backend", "wiener", cwd=tmp_path)  # fmt: skip
+
+    assert done.returncode != 0 and "dfcan-simm" in done.stderr
+    assert done.stdout == "" and not (tmp_path / "run.zarr").exists()  # nothing started
+
+
+def test_out_in_a_missing_folder_is_created_for_a_live_run(tmp_path: Path) -> None:
+    done = livesr("demo", "--size", "64", "--timepoints", "1", "--channels", "488",
+                  "--backend", "wiener", "--out", "new/folder/run.zarr", cwd=tmp_path)  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "new" / "folder" / "run.zarr" / "zarr.json").is_file()

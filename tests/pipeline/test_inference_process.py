@@ -116,7 +116,7 @@ def test_objects_without_a_spec_stay_in_the_inference_thread(
                       config=config) as pipe:  # fmt: skip
         pipe.run()
     assert pipe.summary.inference == {"488": "thread"}
-    assert rec.threads == {"livesr-inference"}
+    assert rec.threads == {"livesr-inference-488"}
     assert "not built by name" in caplog.text
 
 

@@ -157,7 +157,7 @@ def test_cancel_mid_run_leaves_a_readable_store(
         pipe.run()
     store = open_store(tmp_path / "run.zarr")
     raw_done, sr_done = store.raw_done()[:, 0, 0, 0], store.sr_done()[:, 0, 0, 0]
-    assert pipe.summary.status == "canceled" and store.status == "canceled"
+    assert pipe.summary.status == "interrupted" and store.status == "interrupted"
     assert 3 <= raw_done.sum() < 50
     # Every complete raw stack got its SR; nothing beyond the raw data is claimed.
     np.testing.assert_array_equal(sr_done, raw_done)

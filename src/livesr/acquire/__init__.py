@@ -7,12 +7,13 @@ the core's signals are psygnal's or Qt's (`signals_backend`). The live run that 
 those frames is `livesr.pipeline`.
 """
 
-from ._core import open_core
+from ._core import close_core, open_core
 from ._direct import connect_direct, signals_backend
 from ._events import SIM_KEYS, pattern_index, pattern_label, sim_events
 
 __all__ = [
     "SIM_KEYS",
+    "close_core",
     "connect_direct",
     "open_core",
     "pattern_index",

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import tempfile
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pymmcore_plus import CMMCorePlus
     from pymmcore_plus.experimental.unicore import UniMMCore
 
-__all__ = ["open_core"]
+__all__ = ["close_core", "open_core"]
 
 
 def open_core(config: str | Path = "demo", *, hardware_sequencing: bool = True) -> UniMMCore:
@@ -66,7 +69,40 @@ def open_core(config: str | Path = "demo", *, hardware_sequencing: bool = True) 
             )
         _load(core, path)
     core.mda.engine.use_hardware_sequencing = hardware_sequencing  # type: ignore[union-attr]
+    # A core the caller never closes is closed before the interpreter finalises (see
+    # `close_core` for why that matters); weakly, so the hook does not keep it alive.
+    atexit.register(_close_at_exit, weakref.ref(core))
     return core
+
+
+def _close_at_exit(ref: weakref.ref[CMMCorePlus]) -> None:
+    core = ref()
+    if core is not None:
+        with contextlib.suppress(Exception):
+            close_core(core)
+
+
+def close_core(core: CMMCorePlus) -> None:
+    """Unload every device and stop the core's native callback thread (idempotent).
+
+    MMCore (pymmcore >= 11) delivers device notifications on a C++ thread of its own that
+    calls into Python. If that thread is still alive when the interpreter finalises, taking
+    the GIL there ends the thread with a forced unwind that MMCore's ``catch (...)`` swallows,
+    and glibc aborts the process ("FATAL: exception not rethrown", exit 134) even after a
+    successful run. pymmcore-plus only deregisters its callback in ``__del__``, which may run
+    too late, so every livesr command closes its core with this before it returns.
+    """
+    import pymmcore
+
+    with contextlib.suppress(Exception):
+        if core.mda.is_running():
+            core.mda.cancel()
+    try:
+        core.unloadAllDevices()
+    finally:
+        # The base-class method: pymmcore-plus blocks its own override.
+        with contextlib.suppress(Exception):
+            pymmcore.CMMCore.registerCallback(core, None)
 
 
 class _DiscoveryErrorFilter(logging.Filter):
@@ -90,7 +126,7 @@ def _load(core: UniMMCore, path: Path) -> None:
     try:
         core.loadSystemConfiguration(str(path))
     except Exception as exc:
-        core.unloadAllDevices()
+        close_core(core)
         raise RuntimeError(
             f"could not load microscope config {path}: {exc}. Check the device adapters it "
             "names are installed (C++ adapters: Micro-Manager or mm-test-adapters; '#py' "

@@ -14,7 +14,16 @@ stacks:
   meaningful when ``sr_bound`` is "reconstructor", i.e. stacks had to be skipped live);
 - ``latency_p50_ms`` / ``latency_p95_ms``: last raw frame of a stack -> its srFrameReady;
 - ``inference``: where the channels were reconstructed (``PipelineConfig.inference_mode``:
-  a child process per channel, or the inference thread).
+  a child process per channel, or the inference thread);
+- ``raw_lag_p50_ms`` / ``raw_lag_p99_ms`` / ``raw_lag_max_ms``: raw frame queued on the
+  acquisition thread -> its chunk on disk; ``raw_stalled``: whether the acquisition ever had
+  to wait for the disk (``WriterConfig.raw_backlog_mb`` reached);
+- ``rss_peak_mb``: the process's peak resident memory during the run; ``rss_growth_pct``:
+  resident memory at the end over that after warm-up (the first quarter of the run), in %:
+  flat (a few %) when nothing accumulates per frame.
+
+The long run of docs/benchmarks.md (raw-frame lag and memory over 36,000 frames):
+``livesr bench --pipeline --sizes 64 --timepoints 2000 --positions 1 --z-planes 1``.
 
 The standalone figure is the reconstructor alone in this process on the otherwise idle
 machine, with the same thread count it has live: the ratio charges the pipeline with
@@ -25,7 +34,9 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -74,7 +85,7 @@ def bench_pipeline(
     list of dict
         One row per (model, size).
     """
-    from livesr.acquire import open_core, sim_events
+    from livesr.acquire import close_core, open_core, sim_events
     from livesr.config import PipelineConfig
     from livesr.pipeline import LivePipeline, build_reconstructors
 
@@ -92,7 +103,9 @@ def bench_pipeline(
                 runs: list[dict[str, float]] = []
                 places: set[str] = set()
                 for r in range(repeats):
-                    off = _camera_fps_off(core, list(sim_events(seq, config.pattern)))
+                    # The bare camera's rate does not depend on the run's length.
+                    short = seq.replace(time_plan={"interval": 0, "loops": min(timepoints, 100)})
+                    off = _camera_fps_off(core, list(sim_events(short, config.pattern)))
                     recs = build_reconstructors(
                         {"488": model, "561": model},
                         backend=backend,
@@ -101,7 +114,10 @@ def bench_pipeline(
                     )
                     standalone = _standalone_fps(core, recs, config.pattern.n_frames)
                     out = tmp / f"run{r}.zarr"
-                    with LivePipeline(core, seq, out, reconstructors=recs, config=config) as pipe:
+                    with (
+                        LivePipeline(core, seq, out, reconstructors=recs, config=config) as pipe,
+                        _RSSSampler() as rss,
+                    ):
                         pipe.run()
                     s = pipe.summary
                     shutil.rmtree(out, ignore_errors=True)
@@ -115,12 +131,18 @@ def bench_pipeline(
                             "latency_p95_ms": s.latency_p95_ms or float("nan"),
                             "sr_live": s.sr_live,
                             "sr_backfilled": s.sr_backfilled,
+                            "raw_lag_p50_ms": s.raw_lag_p50_ms or float("nan"),
+                            "raw_lag_p99_ms": s.raw_lag_p99_ms or float("nan"),
+                            "raw_lag_max_ms": s.raw_lag_max_ms or float("nan"),
+                            "raw_stalled": float(any("keep up" in e for e in s.errors)),
+                            "rss_peak_mb": rss.peak_mb,
+                            "rss_growth_pct": rss.growth_pct,
                         }
                     )
                     # "process (pid N)" or "thread", per channel
                     places.update(m.split(" (")[0] for m in s.inference.values())
             finally:
-                core.unloadAllDevices()
+                close_core(core)
             med = {k: float(np.median([run[k] for run in runs])) for k in runs[0]}
             rows.append(
                 {
@@ -145,6 +167,12 @@ def bench_pipeline(
                     "sr_live": int(med["sr_live"]),
                     "sr_backfilled": int(med["sr_backfilled"]),
                     "inference": "+".join(sorted(places)) or "-",
+                    "raw_lag_p50_ms": round(med["raw_lag_p50_ms"], 1),
+                    "raw_lag_p99_ms": round(med["raw_lag_p99_ms"], 1),
+                    "raw_lag_max_ms": round(med["raw_lag_max_ms"], 1),
+                    "raw_stalled": bool(med["raw_stalled"]),
+                    "rss_peak_mb": round(med["rss_peak_mb"], 1),
+                    "rss_growth_pct": round(med["rss_growth_pct"], 1),
                 }
             )
     finally:
@@ -164,6 +192,51 @@ def _sequence(timepoints: int, positions: int, z_planes: int, field_um: float) -
         z_plan={"range": 0.3 * (z_planes - 1), "step": 0.3} if z_planes > 1 else None,
         time_plan={"interval": 0, "loops": timepoints},
     )
+
+
+class _RSSSampler:
+    """Resident memory of this process, sampled every 0.2 s on a thread while entered."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="livesr-bench-rss", daemon=True)
+
+    def __enter__(self) -> _RSSSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.samples.append(_rss_mb())
+
+    @property
+    def peak_mb(self) -> float:
+        return max(self.samples, default=_rss_mb())
+
+    @property
+    def growth_pct(self) -> float:
+        """RSS at the end over RSS after warm-up (a quarter into the run), in %."""
+        if len(self.samples) < 8:
+            return float("nan")
+        warm = self.samples[len(self.samples) // 4]
+        end = float(np.median(self.samples[-max(2, len(self.samples) // 20) :]))
+        return (end / warm - 1.0) * 100.0
+
+
+def _rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096 / 2**20
+    except OSError:  # not Linux: the peak so far, from the kernel's accounting
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return float(peak) / (2**20 if sys.platform == "darwin" else 2**10)
 
 
 def _camera_fps_off(core: Any, events: list[Any]) -> float:

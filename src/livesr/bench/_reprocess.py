@@ -101,7 +101,7 @@ def _acquire_once(folder: Path, tag: str, viewer: str, timepoints: int, size: in
     """Camera frames per second of one demo acquisition with the given viewer mode."""
     import useq
 
-    from livesr.acquire import open_core
+    from livesr.acquire import close_core, open_core
     from livesr.pipeline import run_live
     from livesr.preview import with_preview
 
@@ -120,7 +120,7 @@ def _acquire_once(folder: Path, tag: str, viewer: str, timepoints: int, size: in
             run = with_preview(run_live, headless=True, snapshot_interval_s=1.0)
         summary = run(core, sequence, out, models={"488": "wiener", "561": "wiener"})
     finally:
-        core.unloadAllDevices()
+        close_core(core)
     return float(summary.camera_fps or 0.0)
 
 

@@ -9,7 +9,7 @@ import typer
 
 from ._app import app
 from ._demo import start_preview
-from ._progress import RunProgress, look_at_it
+from ._progress import RunProgress, exit_code, look_at_it
 
 
 @app.command()
@@ -44,9 +44,9 @@ def acquire(
     import useq
     from pydantic import ValidationError
 
-    from livesr.acquire import open_core
+    from livesr.acquire import close_core, open_core
     from livesr.config import PipelineConfig
-    from livesr.pipeline import parse_model_options, run_live
+    from livesr.pipeline import PipelineError, parse_model_options, run_live
     from livesr.reconstruct import BackendUnavailableError
 
     if out.exists() and not overwrite:
@@ -92,9 +92,14 @@ def acquire(
         except (ValueError, FileExistsError, BackendUnavailableError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
+        except PipelineError as exc:  # the run failed (e.g. disk full): its counts, then why
+            if exc.summary is not None:
+                typer.echo(str(exc.summary))
+            raise
         typer.echo(str(summary))
         typer.echo(look_at_it(out))
-        if summary.status != "finished":
-            sys.exit(1)
+        code = exit_code(summary.status, summary.stopped_by)
+        if code:
+            sys.exit(code)
     finally:
-        core.unloadAllDevices()
+        close_core(core)

@@ -145,6 +145,21 @@ def bench(
         bool, typer.Option("--all", help="Run every benchmark part (slow).")
     ] = False,
     repeats: Annotated[Optional[int], typer.Option(min=1, help="Timed repeats.")] = None,
+    timepoints: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1,
+            help="--pipeline: time points per run (2000 at --sizes 64 with one position and "
+            "z plane: the raw-lag and memory run of docs/benchmarks.md).",
+        ),
+    ] = None,
+    positions: Annotated[
+        Optional[int],
+        typer.Option(min=1, help="--pipeline: stage positions per time point (default 2)."),
+    ] = None,
+    z_planes: Annotated[
+        Optional[int], typer.Option(min=1, help="--pipeline: z planes per position (default 3).")
+    ] = None,
     threads: Annotated[
         Optional[int], typer.Option(min=1, help="CPU threads (default: all usable cores).")
     ] = None,
@@ -194,6 +209,9 @@ def bench(
         "sizes": _ints(sizes, "--sizes"),
         "batch": _ints(batch, "--batch"),
         "repeats": repeats,
+        "timepoints": timepoints,
+        "positions": positions,
+        "z_planes": z_planes,
         "threads": threads,
         "inference_modes": _split(inference),
     }

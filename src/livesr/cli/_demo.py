@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ._app import app
-from ._progress import RunProgress, look_at_it
+from ._progress import RunProgress, exit_code, look_at_it
 
 
 def start_preview(run: Any, preview: bool) -> Any:
@@ -60,9 +60,9 @@ def demo(
     """Acquire a two-colour SIM time-lapse on the simulated microscope with live SR."""
     import useq
 
-    from livesr.acquire import open_core
+    from livesr.acquire import close_core, open_core
     from livesr.config import PipelineConfig, WriterConfig
-    from livesr.pipeline import parse_model_options, run_live
+    from livesr.pipeline import PipelineError, parse_model_options, run_live
     from livesr.reconstruct import BackendUnavailableError
     from livesr.simulate import demo_calibration
     from livesr.simulate.devices import DEMO_SIZES
@@ -106,10 +106,15 @@ def demo(
         except (ValueError, FileExistsError, BackendUnavailableError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
+        except PipelineError as exc:  # the run failed (e.g. disk full): its counts, then why
+            if exc.summary is not None:
+                typer.echo(str(exc.summary))
+            raise
         typer.echo(str(summary))
         typer.echo(f"done in {time.perf_counter() - t0:.1f} s")
         typer.echo(look_at_it(out))
-        if summary.status != "finished":
-            sys.exit(1)
+        code = exit_code(summary.status, summary.stopped_by)
+        if code:
+            sys.exit(code)
     finally:
-        core.unloadAllDevices()
+        close_core(core)

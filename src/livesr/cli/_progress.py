@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 if TYPE_CHECKING:
     from livesr.pipeline import SRFrameInfo, StackSkipped
 
-__all__ = ["RunProgress", "look_at_it"]
+__all__ = ["RunProgress", "exit_code", "look_at_it"]
 
 
 class RunProgress:
@@ -124,3 +124,18 @@ def look_at_it(out: Path) -> str:
         f"data: {out.resolve()}\n"
         f"look at it: {command}   ({what}; in ndv: livesr preview {out} --ndv)"
     )
+
+
+def exit_code(status: str, stopped_by: str | None) -> int:
+    """The command's exit code for a run's final status.
+
+    0 only for ``"finished"``; 128 + the signal's number when a signal stopped it (130 for
+    Ctrl-C, 143 for SIGTERM, as shells report them); 1 for every other outcome.
+    """
+    import signal
+
+    if status == "finished":
+        return 0
+    if stopped_by is not None and hasattr(signal, stopped_by):
+        return 128 + int(getattr(signal, stopped_by))
+    return 1

@@ -28,11 +28,16 @@ class WriterConfig(FrozenConfig):
     compression : {"zstd", "none"}
         Lossless compression of every array; ``"none"`` costs disk but halves the writer's CPU
         per raw frame (for fast cameras on small machines).
+    raw_backlog_mb : float
+        Most raw frame data held in memory on its way to disk. When the disk falls this far
+        behind, the acquisition thread waits for the writer (the camera's own buffer holds
+        frames meanwhile) and the run says so: memory stays bounded and no frame is dropped.
     """
 
     path: Path = Path("run.zarr")
     overwrite: bool = False
     compression: Literal["zstd", "none"] = "zstd"
+    raw_backlog_mb: float = Field(256.0, gt=0)
 
 
 class PipelineConfig(FrozenConfig):
@@ -55,6 +60,10 @@ class PipelineConfig(FrozenConfig):
     #: "thread": the inference thread itself; "auto": a process for network models on the CPU
     #: built by name (`StackReconstructor.create`), a thread otherwise (GPU, Wiener, objects).
     inference_mode: Literal["auto", "process", "thread"] = "auto"
+    #: Longest one reconstructor call may take. A call that has not returned by then is
+    #: abandoned: its channel gets no more SR this run (a child process is killed), the run
+    #: ends "finished with errors", and ``livesr reprocess`` completes the SR.
+    reconstruct_timeout_s: float = Field(120.0, gt=0)
 
 
 class HostTuning(FrozenConfig):

@@ -210,6 +210,20 @@ def _todo(
     return todo, int((raw_done & wanted).sum()) - len(todo)
 
 
+def _mark_unmarked_stacks(store: SRStore) -> None:
+    """Mark complete raw stacks whose ``raw_done`` mark a crash lost, loudly, so they count."""
+    from livesr.io import unmarked_complete_stacks
+
+    found = unmarked_complete_stacks(store)
+    if found:
+        logger.warning(
+            "%s: %d complete raw stacks had no raw_done mark (the run was killed between "
+            "writing and marking them), e.g. %s: marked now and reconstructed",
+            store.path, len(found), found[0],
+        )  # fmt: skip
+        store.mark_raw_done(found)
+
+
 def _progress_reporter(progress: bool | ProgressCallback, total: int) -> tuple[Any, Any]:
     """(callback, closer) for `progress`: a rich bar on stderr, a user callback, or nothing."""
     if callable(progress):
@@ -333,6 +347,7 @@ def reprocess(
     new = {channels[c]: s for c, s in specs.items() if channels[c] not in recorded}
     if new:
         sr_store.set_reconstructor_specs(name, new)
+    _mark_unmarked_stacks(sr_store)
     todo, already = _todo(sr_store, name, list(specs), redo)
     models = {c: s.model for c, s in specs.items()}
     result = ReprocessResult(path, name, already_done=already, models=models)

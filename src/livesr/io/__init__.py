@@ -3,6 +3,7 @@
 from ._dask import mark_sr_done, prepare_sr, raw_stacks, write_sr_frame
 from ._keys import StackKey
 from ._readers import MeasuredOTF, RawStack, read_otf, read_stack
+from ._recovery import remove_write_leftovers, unmarked_complete_stacks
 from ._sr_images import STACK_FIELDS
 from ._store import SRStore, open_store
 
@@ -18,5 +19,7 @@ __all__ = [
     "raw_stacks",
     "read_otf",
     "read_stack",
+    "remove_write_leftovers",
+    "unmarked_complete_stacks",
     "write_sr_frame",
 ]

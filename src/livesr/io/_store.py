@@ -57,6 +57,7 @@ from numpy.typing import NDArray
 from ._fast_raw import TensorstoreRaw
 from ._keys import StackKey
 from ._ome import display_window, ome_image_attrs, series_ome_xml
+from ._recovery import remove_write_leftovers
 from ._replace import remove_run_store
 from ._sr_images import SRImages
 
@@ -317,6 +318,8 @@ class SRStore(SRImages):
                 f"this livesr reads {LAYOUT!r}: one OME image per position); open it with the "
                 "livesr version that wrote it"
             )
+        if mode == "r+":  # the next writer cleans what a killed one left (`_recovery`)
+            remove_write_leftovers(path)
         return cls(group, path)
 
     # ------------------------------------------------------------------ description
@@ -366,7 +369,7 @@ class SRStore(SRImages):
 
     @property
     def status(self) -> str:
-        """``"running"``, ``"finished"``, ``"canceled"`` or ``"failed"``."""
+        """``"running"``, else the final `livesr.pipeline.PipelineSummary` status."""
         return str(self.info["status"])
 
     def set_status(self, status: str, **extra: Any) -> None:

@@ -17,7 +17,9 @@ re-imported in the child: acquisition scripts need no ``if __name__ == "__main__
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 import time
 import traceback
@@ -76,11 +78,17 @@ def serve(conn: Connection) -> int:
 
 
 def main() -> int:
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides when this
+    # child stops (it sends "close" or goes away), so the child ignores it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(int(sys.argv[1]))
     try:
         return serve(conn)
+    except (EOFError, OSError):  # the parent went away (killed, crashed): nobody to answer
+        return 0
     finally:
-        conn.close()
+        with contextlib.suppress(OSError):
+            conn.close()
 
 
 if __name__ == "__main__":

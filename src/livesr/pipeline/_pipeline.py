@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import signal
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -14,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from livesr._host import ThreadAffinity, active_tuning
-from livesr._logger import logger
+from livesr._logger import exceptions_logged, logger
 from livesr.acquire import connect_direct
 from livesr.acquire._events import sim_events
 from livesr.config import PatternConfig, PipelineConfig
@@ -68,7 +71,15 @@ def _z_step_um(sequence: useq.MDASequence) -> float:
 
 
 class PipelineError(RuntimeError):
-    """The run stopped because a part of the pipeline failed (e.g. the raw writer)."""
+    """The run stopped because a part of the pipeline failed (e.g. the raw writer).
+
+    ``summary`` holds the run's `PipelineSummary` (status ``"failed"``, with counts), also
+    when the store could not record it (a full disk).
+    """
+
+    def __init__(self, message: str, summary: PipelineSummary | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 class LivePipeline:
@@ -91,6 +102,25 @@ class LivePipeline:
     acquisition, flushes raw frames, reconstructs what is queued, backfills every stack that
     was skipped or failed live from the raw store, records the summary and emits
     ``pipelineFinished``.
+
+    What it promises (``tests/faults``):
+
+    - **Raw frames reach disk within a bounded lag, in bounded memory.** At most
+      ``config.writer.raw_backlog_mb`` (256 MB) of frames wait for the raw writer, so a
+      frame's lag (queued -> chunk on disk) is at most that backlog drained at the disk's
+      rate; the summary reports the measured p50/p99/max (``raw_lag_*_ms``; the demo at its
+      full 200 fps: docs/benchmarks.md). A disk slower than the camera makes the acquisition
+      thread wait for the writer (the camera's buffer holds the frames): counted, logged and
+      in the summary, never unbounded memory, never a dropped frame.
+    - **No SR without its raw data.** A live SR frame is written only after its raw stack is
+      on disk and marked ``raw_done``, so ``kill -9`` never leaves SR without raw.
+    - **Signals end a run in seconds.** Within the ``with`` on the main thread, SIGINT and
+      SIGTERM cancel the MDA (at the next event boundary), flush the raw frames, leave stacks
+      without SR to ``livesr reprocess`` (no backfill), and record status ``interrupted``.
+    - **The status tells the truth** (`PipelineSummary.status`), counted from the store.
+    - **Inference never hangs or starves the run**: a call longer than
+      ``config.reconstruct_timeout_s`` abandons its channel; each channel has its own
+      latest-wins queue, served in turn.
 
     Parameters
     ----------
@@ -159,6 +189,9 @@ class LivePipeline:
         self._affinity: ThreadAffinity | None = None
         self._entered = False
         self._canceled = False
+        self._stop = _StopOnSignal(self._request_stop)
+        #: Why the run stopped early: ``"SIGINT"``, ``"SIGTERM"`` or None.
+        self.stopped_by: str | None = None
 
     # ------------------------------------------------------------------ validation
     def _validate(self, reconstructors: Mapping[str, Any]) -> None:
@@ -269,11 +302,15 @@ class LivePipeline:
             self._recs, self.config.inference_mode, host.nice, pin=host.pin_threads,
             malloc=host.malloc,
         )  # fmt: skip
-        self._writer = RawWriter(self.store, self._on_stack_written, self._on_writer_error)
+        self._writer = RawWriter(
+            self.store, self._on_stack_written, self._on_writer_error,
+            max_bytes=int(self.config.writer.raw_backlog_mb * 2**20), track_channels=self._recs,
+        )  # fmt: skip
         self._worker = InferenceWorker(
             self.store, self._recs, self.channels, self.config.max_backlog,
             self.signals.srFrameReady.emit, self.signals.stackSkipped.emit,
-            nice=host.nice,
+            nice=host.nice, timeout_s=self.config.reconstruct_timeout_s,
+            raw_written=self._writer.wait_written,
         )  # fmt: skip
         self._writer.start()
         self._worker.start()
@@ -282,6 +319,7 @@ class LivePipeline:
         connect_direct(core, core.mda.events.sequenceCanceled, self._on_canceled)
         if acquisition_cpus is not None:
             self._affinity = ThreadAffinity(acquisition_cpus)
+        self._stop.install()
         self._entered = True
         return self
 
@@ -302,20 +340,55 @@ class LivePipeline:
 
     def _close(self, interrupted: bool) -> None:
         assert self.store is not None and self._writer is not None and self._worker is not None
-        if interrupted and self.core.mda.is_running():
-            self.core.mda.cancel()
-        while self.core.mda.is_running():  # a run started with block=False
-            time.sleep(0.01)
-        self.core.mda.events.frameReady.disconnect(self._on_frame)
-        self.core.mda.events.sequenceCanceled.disconnect(self._on_canceled)
         try:
-            self._assembler.flush()
-            self._writer.close()
-            self._worker.finish()
+            if interrupted or self.stopped_by:
+                self.core.mda.cancel()
+            self._wait_for_mda(canceled=interrupted)
+            self.core.mda.events.frameReady.disconnect(self._on_frame)
+            self.core.mda.events.sequenceCanceled.disconnect(self._on_canceled)
+            try:
+                self._assembler.flush()
+                self._writer.close()
+                # An interrupted run ends in seconds: what has no SR yet is left to reprocess.
+                early = interrupted or self._canceled or self.stopped_by is not None
+                if not self._worker.finish(backfill=not early, timeout=_FINISH_TIMEOUT_S):
+                    self.summary.errors.append(
+                        f"inference did not stop within {_FINISH_TIMEOUT_S:.0f} s"
+                    )
+            finally:
+                if self._affinity is not None:
+                    self._affinity.restore()
+            self._finalize(interrupted)
         finally:
-            if self._affinity is not None:
-                self._affinity.restore()
-        self._finalize(interrupted)
+            self._stop.restore()
+
+    def _wait_for_mda(self, canceled: bool) -> None:
+        """Wait until the MDA has finished (e.g. one started with block=False).
+
+        Unbounded while it runs its course; once canceled (here or by a signal) bounded.
+        """
+        deadline: float | None = None
+        while self.core.mda.is_running():
+            if deadline is None and (canceled or self.stopped_by is not None):
+                deadline = time.monotonic() + _MDA_STOP_TIMEOUT_S
+            if deadline is not None and time.monotonic() > deadline:
+                # e.g. a KeyboardInterrupt unwound the runner on this very thread: it will
+                # never report finished. Stop the camera and go on closing.
+                logger.error("the MDA did not finish after cancel; closing the run anyway")
+                with exceptions_logged("stopping the camera"):
+                    if self.core.isSequenceRunning():
+                        self.core.stopSequenceAcquisition()
+                self._canceled = True
+                return
+            time.sleep(0.01)
+
+    def _request_stop(self, signame: str) -> None:
+        """A stop was asked for (SIGINT/SIGTERM; the stop thread): cancel, skip backfill."""
+        logger.warning("%s: stopping the acquisition, writing what was acquired", signame)
+        self.stopped_by = signame
+        self.core.mda.cancel()
+        if self._worker is not None:
+            self._worker.abandon()
 
     def _finalize(self, interrupted: bool) -> None:
         assert self.store is not None and self._writer is not None and self._worker is not None
@@ -331,6 +404,14 @@ class LivePipeline:
             s.latency_p95_ms = float(np.percentile(w.latencies_ms, 95))
         if w.reconstruct_ms:
             s.reconstruct_ms_mean = float(np.mean(w.reconstruct_ms))
+        s.raw_lag_p50_ms = self._writer.lag_ms(50)
+        s.raw_lag_p99_ms = self._writer.lag_ms(99)
+        s.raw_lag_max_ms = self._writer.lag_max_ms if s.frames_written else None
+        if self._writer.stalls:
+            s.errors.append(
+                f"the disk could not keep up: acquisition waited {self._writer.stall_s:.1f} s "
+                f"in {self._writer.stalls} stalls for the raw writer"
+            )
         if self._t_first_frame is not None and self._t_last_frame is not None:
             span = self._t_last_frame - self._t_first_frame
             if span > 0:
@@ -346,22 +427,55 @@ class LivePipeline:
             s.inference[self.channels[c]] = proc.mode if proc else "thread"
             if proc is not None and proc.fallback_reason:
                 s.errors.append(f"channel {self.channels[c]}: {proc.fallback_reason}")
+        self._count_on_disk(s)
+        s.stopped_by = self.stopped_by
         if self._writer.error is not None:
             s.status = "failed"
             s.errors.append(
-                f"raw writer: {self._writer.error!r}; {self._writer.frames_discarded} frames "
+                f"raw writer: {self._writer.error}; {self._writer.frames_discarded} frames "
                 "were not written"
             )
-        elif interrupted or self._canceled:
-            s.status = "canceled"
-        self.store.set_status(s.status, summary=s.to_dict())
+        elif interrupted or self._canceled or self.stopped_by:
+            s.status = "interrupted"
+        elif s.raw_missing or s.sr_missing or s.stacks_incomplete or s.sr_failed:
+            s.status = "finished with errors"
+        else:
+            s.status = "finished"
+        if s.sr_missing and s.status != "finished":
+            s.errors.append(
+                f"{s.sr_missing} stacks have raw data but no SR: livesr reprocess {self.out}"
+            )
+        try:
+            self.store.set_status(s.status, summary=s.to_dict())
+        except OSError as exc:  # disk full, read-only: the summary still reaches the caller
+            s.errors.append(f"the run's status could not be recorded in {self.out}: {exc}")
+            logger.error("could not record the run's status in %s: %s", self.out, exc)
         logger.info("pipeline finished:\n%s", s)
         self.signals.pipelineFinished.emit(s)
         if self._writer.error is not None:
             raise PipelineError(
                 f"the raw writer failed, the acquisition was stopped: {self._writer.error}. "
-                f"Everything written before is in {self.out}"
+                f"Everything written before is in {self.out}",
+                summary=s,
             ) from self._writer.error
+
+    def _count_on_disk(self, s: PipelineSummary) -> None:
+        """What the store holds, read back: raw stacks marked done, SR missing for them."""
+        assert self.store is not None
+        try:
+            raw = self.store.raw_done()
+            done = self.store.sr_done()
+        except Exception as exc:
+            s.errors.append(f"could not read back what {self.out} holds: {exc}")
+            s.raw_missing = s.stacks_assembled
+            return
+        s.stacks_on_disk = int(raw.sum())
+        s.raw_missing = max(0, s.stacks_assembled - s.stacks_on_disk)
+        wanted = np.zeros(raw.shape[1], bool)
+        wanted[[c for c in self._recs if 0 <= c < raw.shape[1]]] = True
+        n = min(raw.shape[0], done.shape[0])
+        s.sr_missing = int((raw[:n] & ~done[:n] & wanted[None, :]).sum())
+        s.sr_missing += int((raw[n:] & wanted[None, :]).sum())
 
     # ------------------------------------------------------------------ acquisition thread
     def _on_frame(self, img: NDArray[Any], event: useq.MDAEvent, meta: Any = None) -> None:
@@ -417,3 +531,80 @@ class LivePipeline:
             "inference": self._worker.backlog if self._worker else 0,
             "open_stacks": self._assembler.n_open,
         }
+
+
+#: Longest the end of a run waits for the MDA to stop, and for inference to stop.
+_MDA_STOP_TIMEOUT_S = 10.0
+_FINISH_TIMEOUT_S = 60.0
+
+
+class _StopOnSignal:
+    """SIGINT/SIGTERM stop a run cleanly instead of unwinding it (main thread only).
+
+    Python's default SIGINT raises KeyboardInterrupt wherever the main thread is, e.g. inside
+    pymmcore-plus's runner, which then never reports finished (the run hung), and SIGTERM
+    kills the process without a flush. While a run is open, both only ask for a stop: a
+    thread of this class calls `on_stop` (cancel the MDA, skip backfill) outside the handler,
+    since the handler may interrupt the main thread while it holds the runner's lock. A third
+    signal falls back to the previous handler. Installed only over Python's own default
+    handlers (an application's handlers are left alone), and restored when the run ends.
+    """
+
+    _SIGNALS = ("SIGINT", "SIGTERM")
+
+    def __init__(self, on_stop: Callable[[str], None]) -> None:
+        self._on_stop = on_stop
+        self._old: dict[int, Any] = {}
+        self._event = threading.Event()
+        self._closed = False
+        self._count = 0
+        self._signame = ""
+        self._thread: threading.Thread | None = None
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+        for name in self._SIGNALS:
+            signum = getattr(signal, name)
+            if signal.getsignal(signum) is defaults[signum]:
+                self._old[signum] = signal.signal(signum, self._handler)
+        if self._old:
+            self._thread = threading.Thread(target=self._wait, name="livesr-stop", daemon=True)
+            self._thread.start()
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self._count += 1
+        if self._count >= 3 and signum in self._old:
+            old = self._old[signum]
+            self.restore()
+            if callable(old):
+                old(signum, frame)
+            else:
+                signal.raise_signal(signum)
+            return
+        if self._count == 1:
+            self._signame = signal.Signals(signum).name
+            self._event.set()
+        else:
+            print(
+                "livesr: stopping, writing the acquired frames to disk (signal once more to "
+                "abort at once)",
+                file=sys.stderr,
+            )
+
+    def _wait(self) -> None:
+        self._event.wait()
+        if not self._closed:
+            with exceptions_logged("stopping the run"):
+                self._on_stop(self._signame)
+
+    def restore(self) -> None:
+        self._closed = True
+        self._event.set()
+        for signum, old in self._old.items():
+            with contextlib.suppress(ValueError):  # not the main thread any more
+                signal.signal(signum, old)
+        self._old = {}
+        if self._thread is not None:
+            self._thread.join(1.0)

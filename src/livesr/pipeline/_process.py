@@ -83,6 +83,7 @@ class ProcessReconstructor(ChannelReconstructor):
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self._pid: int | None = None
+        self._aborted = False
         self.fallback_reason: str | None = None
         #: Time spent reconstructing in the child, for the last 1000 calls (the rest of a
         #: call's time is transfer and waiting for this process's GIL).
@@ -178,6 +179,8 @@ class ProcessReconstructor(ChannelReconstructor):
                 self._conn.send(("call", np.ascontiguousarray(stack), raw_frames))
                 answer = self._conn.recv()
             except (OSError, EOFError) as exc:
+                if self._aborted:  # killed by the watchdog: no fallback into the same hang
+                    raise RuntimeError("the inference process was stopped (timed out)") from exc
                 self._fall_back(f"inference process died (exit code {self._exit_code()}): {exc!r}")
             else:
                 if answer[0] == "ok":
@@ -188,6 +191,14 @@ class ProcessReconstructor(ChannelReconstructor):
                     return sr, provenance
                 raise RuntimeError(f"in the inference process: {answer[1]}")
         return super().__call__(stack, raw_frames)
+
+    def abort(self) -> None:
+        """Kill the child (any thread), e.g. when a call hangs; later calls raise."""
+        self._aborted = True
+        proc = self._proc
+        if proc is not None:
+            with exceptions_logged("killing the inference process"):
+                proc.kill()
 
     def _exit_code(self) -> int | None:
         try:
@@ -217,7 +228,7 @@ class ProcessReconstructor(ChannelReconstructor):
 
     def close(self) -> None:
         """Stop the child and close the local fallback."""
-        self._stop_child(graceful=True)
+        self._stop_child(graceful=not self._aborted)
         super().close()
 
 

@@ -41,8 +41,12 @@ def parse_model_options(options: Sequence[str], channels: Sequence[str]) -> dict
     Raises
     ------
     ValueError
-        For a channel not in `channels` or a malformed option.
+        For a channel not in `channels`, a malformed option, or a model that is neither
+        ``"wiener"``, bundled weights nor an existing weights file (checked here, before a
+        microscope starts).
     """
+    from livesr.models import resolve_weights
+
     models: dict[str, str] = {}
     for opt in options:
         if "=" in opt:
@@ -57,6 +61,11 @@ def parse_model_options(options: Sequence[str], channels: Sequence[str]) -> dict
             models.update(dict.fromkeys(channels, opt))
         else:
             raise ValueError("--model needs CHANNEL=MODEL or MODEL")
+    for model in set(models.values()) - {"wiener"}:
+        try:
+            resolve_weights(model)
+        except FileNotFoundError as exc:  # noqa: PERF203 - once per model name
+            raise ValueError(str(exc)) from None
     return models
 
 

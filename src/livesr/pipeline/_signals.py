@@ -129,11 +129,24 @@ class PipelineSummary:
     Attributes
     ----------
     status : str
-        ``"finished"``, ``"canceled"`` or ``"failed"``.
+        ``"finished"``: every raw stack is on disk and every SR frame is done;
+        ``"finished with errors"``: the acquisition ran to its end but stacks are incomplete
+        or SR frames are missing (counts below; ``livesr reprocess`` completes the SR);
+        ``"interrupted"``: stopped early (Ctrl-C, SIGTERM, a GUI's cancel); ``"failed"``: the
+        raw writer failed and the acquisition was stopped.
+    stopped_by : str or None
+        The signal that stopped the run (``"SIGINT"``, ``"SIGTERM"``), else None.
     frames_acquired, frames_written : int
         Raw frames received from the camera and written to the store.
     stacks_assembled, stacks_incomplete : int
         Complete stacks, and stacks given up because frames were missing.
+    stacks_on_disk, raw_missing : int
+        Complete stacks marked on disk (read back from the store), and complete stacks that
+        are not.
+    sr_missing : int
+        Stacks with raw data on disk but no SR frame (read back from the store).
+    raw_lag_p50_ms, raw_lag_p99_ms, raw_lag_max_ms : float or None
+        Raw frame queued on the acquisition thread -> its chunk written to disk.
     sr_live, sr_backfilled, sr_failed : int
         SR frames made while acquiring, after the acquisition, and not made at all.
     stacks_skipped : int
@@ -156,14 +169,21 @@ class PipelineSummary:
     """
 
     status: str = "finished"
+    stopped_by: str | None = None
     frames_acquired: int = 0
     frames_written: int = 0
     stacks_assembled: int = 0
     stacks_incomplete: int = 0
+    stacks_on_disk: int = 0
+    raw_missing: int = 0
+    sr_missing: int = 0
     sr_live: int = 0
     sr_backfilled: int = 0
     sr_failed: int = 0
     stacks_skipped: int = 0
+    raw_lag_p50_ms: float | None = None
+    raw_lag_p99_ms: float | None = None
+    raw_lag_max_ms: float | None = None
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
     reconstruct_ms_mean: float | None = None
@@ -181,13 +201,17 @@ class PipelineSummary:
         def ms(v: float | None) -> str:
             return "-" if v is None else f"{v:.1f} ms"
 
+        by = f" by {self.stopped_by}" if self.stopped_by else ""
         lines = [
-            f"status: {self.status} in {self.duration_s:.1f} s",
+            f"status: {self.status}{by} in {self.duration_s:.1f} s",
             f"raw frames: {self.frames_acquired} acquired, {self.frames_written} written"
-            + (f" ({self.camera_fps:.1f} fps)" if self.camera_fps else ""),
-            f"stacks: {self.stacks_assembled} assembled, {self.stacks_incomplete} incomplete",
+            + (f" ({self.camera_fps:.1f} fps)" if self.camera_fps else "")
+            + f"; disk lag p50 {ms(self.raw_lag_p50_ms)}, p99 {ms(self.raw_lag_p99_ms)}",
+            f"stacks: {self.stacks_assembled} assembled, {self.stacks_on_disk} on disk, "
+            f"{self.stacks_incomplete} incomplete",
             f"SR frames: {self.sr_live} live, {self.sr_backfilled} backfilled, "
-            f"{self.sr_failed} failed ({self.stacks_skipped} skipped live)",
+            f"{self.sr_failed} failed, {self.sr_missing} missing "
+            f"({self.stacks_skipped} skipped live)",
             f"latency last raw frame -> SR: p50 {ms(self.latency_p50_ms)}, "
             f"p95 {ms(self.latency_p95_ms)}; reconstruct {ms(self.reconstruct_ms_mean)}"
             + (f"; {self.sr_fps:.2f} SR fps live" if self.sr_fps else ""),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -35,10 +35,16 @@ class SRWriter:
     what the (bounded) inference worker produces; `flush` waits until everything is on disk.
     A write error is logged and counted, never raised into acquisition: the raw data are
     safe, and ``livesr reprocess`` completes the SR.
+
+    With `raw_written` (``RawWriter.wait_written``) a live SR frame waits until its raw stack
+    is on disk and marked: SR is never on disk without its raw data, even after ``kill -9``.
     """
 
-    def __init__(self, store: SRStore) -> None:
+    def __init__(
+        self, store: SRStore, raw_written: Callable[[StackKey], bool] | None = None
+    ) -> None:
         self.store = store
+        self._raw_written = raw_written
         self._queue: queue.Queue[Any] = queue.Queue()
         self.written = 0
         self.errors: list[str] = []
@@ -89,11 +95,15 @@ class SRWriter:
                 self.store.set_reconstructor_specs("sr", {self.store.channels[c]: spec})
                 return
             key, image, values = item
+            live = not values.get("backfill")  # backfill reads raw_done from disk itself
+            if live and self._raw_written is not None and not self._raw_written(key):
+                self.errors.append(f"SR {key} not written: its raw stack is not on disk")
+                return
             self.store.write_sr(key, image)
             self.written += 1
             self._pending.append((key, values))
         except Exception as exc:
-            logger.exception("writing SR frame failed")
+            logger.error("writing SR frame %s failed: %s", item[0], exc)
             self.errors.append(f"SR item {item[0]} not written: {exc}")
 
     def _record(self) -> None:
@@ -106,5 +116,5 @@ class SRWriter:
         try:
             self.store.record_stacks("sr", [key for key, _ in pending], columns)
         except Exception as exc:
-            logger.exception("recording per-stack SR values failed")
+            logger.error("recording per-stack SR values failed: %s", exc)
             self.errors.append(f"per-stack values of {len(pending)} SR frames not written: {exc}")
