@@ -44,7 +44,6 @@ def unmarked_complete_stacks(store: SRStore) -> list[StackKey]:
     """
     raw_done = store.raw_done()  # (T, P, Z, C)
     n_t, n_p, n_z, _ = raw_done.shape
-    n_f = store.n_patterns
     found = []
     for p in range(n_p):
         root = store.path / str(p) / "raw" / "c"
