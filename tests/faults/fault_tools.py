@@ -31,7 +31,7 @@ def start_demo(out: Path, *args: str, timepoints: int = 2000) -> subprocess.Pope
 def wait_until_acquiring(out: Path, proc: subprocess.Popen[str], n_chunks: int = 200) -> None:
     """Block until the run has written some raw chunks (a guard against hangs, not a timing)."""
     for _ in range(1200):
-        raw = out / "raw" / "c"
+        raw = out / "0" / "raw" / "c"  # position 0's raw chunks
         if raw.is_dir() and sum(1 for _ in raw.rglob("*") if _.is_file()) >= n_chunks:
             return
         if proc.poll() is not None:

@@ -44,8 +44,9 @@ def test_reprocess_finds_a_complete_stack_whose_mark_was_lost(
     out = tmp_path / "run.zarr"
     _run(core, out)
     store = open_store(out, "r+")
-    store._array("raw_done")[1, 0] = False  # what a kill between write and mark leaves
-    store._array("sr_done")[1, 0] = False
+    # What a kill between write and mark leaves (position 0: masks are (t, c, z)).
+    store._array("0/raw_done")[1, 0, 0] = False
+    store._array("0/sr_done")[1, 0, 0] = False
 
     reprocess(out, scheduler="threads", n_workers=1)
 
@@ -60,10 +61,11 @@ def test_an_incomplete_stack_stays_unmarked(core: Any, tmp_path: Path) -> None:
     out = tmp_path / "run.zarr"
     _run(core, out)
     store = open_store(out, "r+")
-    store._array("raw_done")[1, 0] = False
-    (out / "raw" / "c" / "1" / "0" / "8" / "0" / "0").unlink()  # its last frame never came
-    store._array("raw_done")[2, 0] = False
-    assert unmarked_complete_stacks(open_store(out)) == [(2, 0)]
+    store._array("0/raw_done")[1, 0, 0] = False
+    # Its last frame never came: chunk <p>/raw/c/<t>/<c>/<pattern>/<z>/0/0.
+    (out / "0" / "raw" / "c" / "1" / "0" / "8" / "0" / "0" / "0").unlink()
+    store._array("0/raw_done")[2, 0, 0] = False
+    assert unmarked_complete_stacks(open_store(out)) == [(2, 0, 0, 0)]
 
 
 def test_write_leftovers_are_removed_by_the_next_writer(core: Any, tmp_path: Path) -> None:
@@ -73,7 +75,7 @@ def test_write_leftovers_are_removed_by_the_next_writer(core: Any, tmp_path: Pat
     _run(core, out)
     leftover = out / "zarr.0123456789abcdef0123456789abcdef.partial"
     leftover.write_bytes(b"{")  # a root metadata write cut short
-    data = out / "raw" / "c" / "0" / "0" / "0" / "0" / "0"
+    data = out / "0" / "raw" / "c" / "0" / "0" / "0" / "0" / "0" / "0"
     before = data.read_bytes()
 
     open_store(out, "r+")
@@ -81,5 +83,5 @@ def test_write_leftovers_are_removed_by_the_next_writer(core: Any, tmp_path: Pat
     assert not leftover.exists() and data.read_bytes() == before
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert "raw" in list(zarr.open_group(out, mode="r").keys())
+        assert "0" in list(zarr.open_group(out, mode="r").keys())  # position 0's series
     assert np.asarray(open_store(out).raw[0, 0]).any()

@@ -13,10 +13,11 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fault_tools import LIVESR
 
-from livesr.io import open_store
+from livesr.io import StackKey, open_store
 
 pytest.importorskip("pymmcore_plus")
 
@@ -67,8 +68,8 @@ def test_a_full_disk_is_one_line_and_keeps_what_was_written(small_disk: Path) ->
     store = open_store(out)
     raw = store.raw_done()
     assert raw.sum() > 0
-    for t, c in zip(*raw.nonzero(), strict=True):
-        assert (store.read_stack(int(t), int(c)) > 0).any(axis=(1, 2)).all()
+    for key in np.argwhere(raw):  # (t, p, z, c)
+        assert (store.read_stack(StackKey(*map(int, key))) > 0).any(axis=(1, 2)).all()
 
 
 def test_a_read_only_output_is_one_line(read_only_disk: Path) -> None:

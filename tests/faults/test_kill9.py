@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from fault_tools import start_demo, wait_until_acquiring
 
-from livesr.io import open_store
+from livesr.io import StackKey, open_store
 
 pytest.importorskip("pymmcore_plus")
 
@@ -34,5 +34,5 @@ def test_no_sr_without_raw_after_kill_9(tmp_path: Path) -> None:
     raw, sr = store.raw_done(), store.sr_done()
     assert sr.sum() > 10
     assert not (sr & ~raw).any(), np.argwhere(sr & ~raw)
-    t, c = np.argwhere(raw)[-1]
-    assert (store.read_stack(int(t), int(c)) > 0).all(axis=(1, 2)).all()  # frames, not fill
+    last = StackKey(*map(int, np.argwhere(raw)[-1]))  # (t, p, z, c)
+    assert (store.read_stack(last) > 0).all(axis=(1, 2)).all()  # frames, not fill

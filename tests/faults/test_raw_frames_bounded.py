@@ -17,7 +17,7 @@ import pytest
 import useq
 
 from livesr.config import PipelineConfig, WriterConfig
-from livesr.io import SRStore, open_store
+from livesr.io import SRStore, StackKey, open_store
 from livesr.pipeline import LivePipeline
 from livesr.pipeline._assembler import SIMStack
 from livesr.pipeline._raw_writer import RawWriter
@@ -26,9 +26,9 @@ from livesr.pipeline._raw_writer import RawWriter
 class SlowDisk(SRStore):
     """A real store on a disk that takes 20 ms per write call."""
 
-    def write_raw_frames(self, t: int, c: int, first: int, frames: np.ndarray) -> None:
+    def write_raw_frames(self, key: StackKey, first: int, frames: np.ndarray) -> None:
         time.sleep(0.02)
-        super().write_raw_frames(t, c, first, frames)
+        super().write_raw_frames(key, first, frames)
 
 
 def test_a_slow_disk_holds_the_camera_back_instead_of_filling_memory(
@@ -45,7 +45,7 @@ def test_a_slow_disk_holds_the_camera_back_instead_of_filling_memory(
     for t in range(20):
         frames = np.full((9, 32, 32), t + 1, np.uint16)
         for pos in range(9):  # a camera far faster than this disk
-            writer.put_frame(t, 0, pos, frames[pos])
+            writer.put_frame(StackKey(t, 0, 0, 0), pos, frames[pos])
             peak = max(peak, writer.backlog_bytes)
         writer.put_stack(SIMStack(frames, {"t": t, "c": 0}, [None] * 9, 0.0, 0.0))
     writer.close()
@@ -54,7 +54,8 @@ def test_a_slow_disk_holds_the_camera_back_instead_of_filling_memory(
     assert writer.stalls > 0 and "cannot keep up" in caplog.text
     assert writer.frames_written == 180 and writer.error is None
     assert open_store(path).raw_done().all()
-    assert (open_store(path).raw[:, 0, :, 0, 0] == np.arange(1, 21)[:, None]).all()
+    # raw: (t, c, pattern, z, y, x) of position 0; every frame of stack t holds t + 1
+    assert (open_store(path).raw[:, 0, :, 0, 0, 0] == np.arange(1, 21)[:, None]).all()
     lag = writer.lag_ms(99)
     assert lag is not None and lag > 0
 

@@ -37,7 +37,7 @@ def test_a_failing_reconstructor_is_not_a_finished_run(
     store = open_store(tmp_path / "run.zarr")
     assert s.status == store.status == "finished with errors"
     assert s.sr_failed == 4 and s.sr_missing == 4 and s.sr_live == 4  # 561 is fine
-    assert store.sr_done()[:, 1].all() and not store.sr_done()[:, 0].any()
+    assert store.sr_done()[..., 1].all() and not store.sr_done()[..., 0].any()
     assert store.raw_done().all()
 
 
@@ -67,5 +67,5 @@ def test_a_reconstructor_that_never_returns_is_abandoned(
     assert s.status == "finished with errors"
     assert any("did not return within 0.5 s" in e for e in s.errors)
     store = open_store(tmp_path / "run.zarr")
-    assert store.sr_done()[:, 1].all()  # the other channel is unaffected
+    assert store.sr_done()[..., 1].all()  # the other channel is unaffected
     assert s.sr_missing == 3 and store.raw_done().all()
