@@ -232,7 +232,7 @@ class RawWriter:
         finally:
             if n_frames:
                 with self._room:
-                    self._queued_bytes -= sum(g[3].nbytes for g in group)
+                    self._queued_bytes -= sum(g[2].nbytes for g in group)
                     self._room.notify_all()
 
     def _write_group(self, group: list[Any], done: list[SIMStack], n_frames: int) -> None:
