@@ -31,3 +31,14 @@ def test_pipeline_benchmark_rows(tmp_path: Path) -> None:
     assert row["sr_fps_standalone"] > 0
     assert row["sr_live"] + row["sr_backfilled"] == 2 * 2 * 3 * 2
     assert row["latency_p95_ms"] >= row["latency_p50_ms"] > 0
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # a nominal-pattern fallback is fine here
+def test_pipeline_benchmark_with_quality_checks_off_and_on() -> None:
+    rows = bench_pipeline(
+        models=["wiener"], sizes=[128], timepoints=2, exposure_ms=2.0, positions=1, z_planes=1,
+        inference_modes=["thread"], qc_every=[0, 1],
+    )  # fmt: skip
+    assert [row["qc_every"] for row in rows] == [0, 1]
+    assert rows[0]["qc_checked"] == 0 and rows[1]["qc_checked"] == 2 * 2
+    assert rows[1]["qc_ms_mean"] > 0 and rows[1]["camera_ratio"] > 0

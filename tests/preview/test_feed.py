@@ -121,3 +121,22 @@ def test_wide_field_running_ahead_of_sr_does_not_ask_for_a_redraw():
     assert frame.status.skipped == 1
     feed.push_sr(np.ones((4, 4), np.float32), channel=0, t=1)
     assert feed.take().image_version > drawn
+
+
+def test_quality_lights_and_warning_in_the_status() -> None:
+    from livesr.preview import LiveStatus
+
+    feed = PreviewFeed()
+    feed.push_quality("488", "ok", t=0)
+    feed.push_quality("561", "bad", t=3, reasons=("rsp 0.62 < 0.8",))
+    status = feed.status()
+    assert status.quality == (("488", "ok"), ("561", "bad"))
+    assert "QC 488 ok, 561 BAD" in status.text()
+    assert "untrustworthy: 561 t 3: rsp 0.62 < 0.8" in status.text()
+    data = status.to_dict()
+    assert data["quality"] == {"488": "ok", "561": "bad"} and data["warning"]
+    assert LiveStatus.from_dict(data) == status
+    feed.push_sr(np.zeros((4, 4), np.float32), channel=0, t=4)  # keeps the lights
+    feed.push_quality("561", "ok", t=4)
+    status = feed.status()
+    assert status.quality == (("488", "ok"), ("561", "ok")) and status.warning == ""

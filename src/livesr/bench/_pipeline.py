@@ -18,6 +18,9 @@ stacks:
 - ``raw_lag_p50_ms`` / ``raw_lag_p99_ms`` / ``raw_lag_max_ms``: raw frame queued on the
   acquisition thread -> its chunk on disk; ``raw_stalled``: whether the acquisition ever had
   to wait for the disk (``WriterConfig.raw_backlog_mb`` reached);
+- ``qc_every``: `PipelineConfig.qc_every` of the row (0: no quality checks; 1: a record and
+  an error map for every SR frame); ``qc_ms_mean``: mean time of one check. Rows with
+  ``--qc-every 0,1`` compare the camera and SR rates with the checks off and on;
 - ``rss_peak_mb``: the process's peak resident memory during the run; ``rss_growth_pct``:
   resident memory at the end over that after warm-up (the first quarter of the run), in %:
   flat (a few %) when nothing accumulates per frame.
@@ -57,6 +60,7 @@ def bench_pipeline(
     z_planes: int = 3,
     backends: Sequence[str] | None = None,
     inference_modes: Sequence[str] = ("auto",),
+    qc_every: Sequence[int] = (1,),
 ) -> list[dict[str, Any]]:
     """Time the live pipeline on the demo microscope.
 
@@ -79,6 +83,8 @@ def bench_pipeline(
     inference_modes : sequence of str
         ``PipelineConfig.inference_mode`` values to compare (``"auto"``, ``"process"``,
         ``"thread"``); a row each.
+    qc_every : sequence of int
+        ``PipelineConfig.qc_every`` values (0: quality checks off); a row each.
 
     Returns
     -------
@@ -93,13 +99,14 @@ def bench_pipeline(
     rows: list[dict[str, Any]] = []
     tmp = Path(tempfile.mkdtemp(prefix="livesr-bench-"))
     try:
-        for model, size, mode in itertools.product(models or ["wiener"], sizes, inference_modes):
+        grid = itertools.product(models or ["wiener"], sizes, inference_modes, qc_every)
+        for model, size, mode, every in grid:
             core = open_core("demo")
             try:
                 core.setProperty("Camera", "Size", int(size))
                 core.setExposure(exposure_ms)
                 seq = _sequence(timepoints, positions, z_planes, field_um=size * 0.0626)
-                config = PipelineConfig(inference_mode=mode)
+                config = PipelineConfig(inference_mode=mode, qc_every=int(every))
                 runs: list[dict[str, float]] = []
                 places: set[str] = set()
                 for r in range(repeats):
@@ -137,6 +144,8 @@ def bench_pipeline(
                             "raw_stalled": float(any("keep up" in e for e in s.errors)),
                             "rss_peak_mb": rss.peak_mb,
                             "rss_growth_pct": rss.growth_pct,
+                            "qc_checked": s.qc_checked,
+                            "qc_ms_mean": s.qc_ms_mean or float("nan"),
                         }
                     )
                     # "process (pid N)" or "thread", per channel
@@ -167,6 +176,9 @@ def bench_pipeline(
                     "sr_live": int(med["sr_live"]),
                     "sr_backfilled": int(med["sr_backfilled"]),
                     "inference": "+".join(sorted(places)) or "-",
+                    "qc_every": int(every),
+                    "qc_checked": int(med["qc_checked"]),
+                    "qc_ms_mean": round(med["qc_ms_mean"], 2),
                     "raw_lag_p50_ms": round(med["raw_lag_p50_ms"], 1),
                     "raw_lag_p99_ms": round(med["raw_lag_p99_ms"], 1),
                     "raw_lag_max_ms": round(med["raw_lag_max_ms"], 1),

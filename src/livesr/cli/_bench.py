@@ -138,6 +138,13 @@ def bench(
         Optional[str],
         typer.Option(help="--pipeline: comma-separated inference modes (auto,process,thread)."),
     ] = None,
+    qc_every: Annotated[
+        Optional[str],
+        typer.Option(
+            help="--pipeline: comma-separated PipelineConfig.qc_every values, a row each "
+            "(0: live quality checks off, 1: every SR frame; default 1). '0,1' compares."
+        ),
+    ] = None,
     part: Annotated[
         Optional[list[str]], typer.Option(help="Run another part by name (repeatable).")
     ] = None,
@@ -214,6 +221,7 @@ def bench(
         "z_planes": z_planes,
         "threads": threads,
         "inference_modes": _split(inference),
+        "qc_every": _ints(qc_every, "--qc-every"),
     }
     from livesr._host import host_tuning
     from livesr.config import HostTuning

@@ -65,7 +65,7 @@ def preview(
                     # The status exactly as status.json records it (one SR-rate definition:
                     # the feed's rate when the snapshot was taken, not a second later).
                     status = json.loads((folder / "status.json").read_text())
-                    typer.echo(f"  {LiveStatus(**status).text()} -> {path}")
+                    typer.echo(f"  {LiveStatus.from_dict(status).text()} -> {path}")
                 if once or feed.status().finished:
                     break
                 time.sleep(interval)

@@ -64,6 +64,10 @@ class PipelineConfig(FrozenConfig):
     #: abandoned: its channel gets no more SR this run (a child process is killed), the run
     #: ends "finished with errors", and ``livesr reprocess`` completes the SR.
     reconstruct_timeout_s: float = Field(120.0, gt=0)
+    #: Quality control of live SR (`livesr.qc`): a record (rsp, chi^2, out-of-band energy,
+    #: photons, pattern fit, ...) and a camera-grid error map for every `qc_every`-th time
+    #: point of every channel with SR, on a thread of its own; 0 turns it off.
+    qc_every: int = Field(1, ge=0)
 
 
 class HostTuning(FrozenConfig):

@@ -2,12 +2,17 @@
 
 from ._dask import mark_sr_done, prepare_sr, raw_stacks, write_sr_frame
 from ._keys import StackKey
+from ._quality import FIT_STATUS_CODES, LEVEL_CODES, PATTERN_SOURCE_CODES, QC_FIELDS
 from ._readers import MeasuredOTF, RawStack, read_otf, read_stack
 from ._recovery import remove_write_leftovers, unmarked_complete_stacks
 from ._sr_images import STACK_FIELDS
 from ._store import SRStore, open_store
 
 __all__ = [
+    "FIT_STATUS_CODES",
+    "LEVEL_CODES",
+    "PATTERN_SOURCE_CODES",
+    "QC_FIELDS",
     "STACK_FIELDS",
     "MeasuredOTF",
     "RawStack",

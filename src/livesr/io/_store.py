@@ -57,6 +57,7 @@ from numpy.typing import NDArray
 from ._fast_raw import TensorstoreRaw
 from ._keys import StackKey
 from ._ome import display_window, ome_image_attrs, series_ome_xml
+from ._quality import QualityImages
 from ._recovery import remove_write_leftovers
 from ._replace import remove_run_store
 from ._sr_images import SRImages
@@ -110,7 +111,7 @@ def _by_position(
     return groups
 
 
-class SRStore(SRImages):
+class SRStore(SRImages, QualityImages):
     """An OME-Zarr run store with raw, wide-field and super-resolved images per position.
 
     Create one with `SRStore.create` (new run) or open an existing one with `open_store` /
@@ -474,6 +475,7 @@ class SRStore(SRImages):
             names = list(self._raw_names(p))
             for name in self.info["sr_images"]:
                 names += self.sr_array_names(name, p)
+                names += self.quality_array_names(name, p)
             for name in names:
                 arr = self._array(name)
                 if arr.shape[0] != n_timepoints:

@@ -4,16 +4,19 @@
 (raw writer), runs one reconstructor per channel off the acquisition thread (an inference
 thread or a child process) and writes SR frames to the run store (`livesr.io.SRStore`),
 announcing progress through `PipelineSignals` with typed payloads (`StackInfo`,
-`SRFrameInfo`, `StackSkipped`). `run_live` is the whole run in one call.
+`SRFrameInfo`, `StackSkipped`, `QualityInfo`). `run_live` is the whole run in one call.
 """
 
 from ._assembler import SIMStack, StackAssembler, stack_key
 from ._pipeline import LivePipeline, PipelineError
+from ._quality import QUALITY_THRESHOLDS, QualityWorker, quality_level
 from ._reconstructors import build_reconstructors, default_model, parse_model_options
 from ._run import run_live
 from ._signals import (
     PipelineSignals,
     PipelineSummary,
+    QualityInfo,
+    QualityLevel,
     SkipReason,
     SRFrameInfo,
     StackInfo,
@@ -22,11 +25,15 @@ from ._signals import (
 from ._worker import ChannelReconstructor
 
 __all__ = [
+    "QUALITY_THRESHOLDS",
     "ChannelReconstructor",
     "LivePipeline",
     "PipelineError",
     "PipelineSignals",
     "PipelineSummary",
+    "QualityInfo",
+    "QualityLevel",
+    "QualityWorker",
     "SIMStack",
     "SRFrameInfo",
     "SkipReason",
@@ -36,6 +43,7 @@ __all__ = [
     "build_reconstructors",
     "default_model",
     "parse_model_options",
+    "quality_level",
     "run_live",
     "stack_key",
 ]

@@ -25,6 +25,7 @@ from livesr.io import SRStore
 
 from ._assembler import SIMStack, StackAssembler, stack_key
 from ._process import ProcessReconstructor, move_to_processes
+from ._quality import QualityWorker
 from ._raw_writer import RawWriter
 from ._signals import PipelineSignals, PipelineSummary, StackInfo
 from ._worker import ChannelReconstructor, InferenceWorker
@@ -312,6 +313,12 @@ class LivePipeline:
             nice=host.nice, timeout_s=self.config.reconstruct_timeout_s,
             raw_written=self._writer.wait_written,
         )  # fmt: skip
+        if self.config.qc_every > 0 and self._recs:
+            self.store.add_quality("sr", n_angles=self.pattern.n_angles)
+            self._worker.quality = QualityWorker(
+                self.config, self.channels, shape, self._scale, self._worker.sr_writer,
+                self.signals.qualityReady.emit, nice=host.nice,
+            )  # fmt: skip
         self._writer.start()
         self._worker.start()
         # On the acquisition thread also when the core's signals are Qt's (a GUI's core).
@@ -404,6 +411,11 @@ class LivePipeline:
             s.latency_p95_ms = float(np.percentile(w.latencies_ms, 95))
         if w.reconstruct_ms:
             s.reconstruct_ms_mean = float(np.mean(w.reconstruct_ms))
+        if w.quality is not None:
+            q = w.quality
+            s.qc_checked, s.qc_failed = q.checked, q.failed
+            s.qc_levels = {lv: q.levels[lv] for lv in ("ok", "warn", "bad") if q.levels[lv]}
+            s.qc_ms_mean = float(np.mean(q.qc_ms)) if q.qc_ms else None
         s.raw_lag_p50_ms = self._writer.lag_ms(50)
         s.raw_lag_p99_ms = self._writer.lag_ms(99)
         s.raw_lag_max_ms = self._writer.lag_max_ms if s.frames_written else None

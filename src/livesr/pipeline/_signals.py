@@ -13,6 +13,8 @@ from livesr.io import StackKey
 __all__ = [
     "PipelineSignals",
     "PipelineSummary",
+    "QualityInfo",
+    "QualityLevel",
     "SRFrameInfo",
     "SkipReason",
     "StackInfo",
@@ -92,6 +94,42 @@ class SRFrameInfo(_Keyed):
     provenance: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
+#: Traffic light of an SR frame (thresholds: `livesr.pipeline.quality_level`).
+QualityLevel = Literal["ok", "warn", "bad"]
+
+
+@dataclass(frozen=True, slots=True)
+class QualityInfo(_Keyed):
+    """Payload of ``qualityReady``: how far one SR frame can be trusted.
+
+    Attributes
+    ----------
+    key : StackKey
+        (t, p, z, c) of the stack; also readable as ``t``, ``p``, ``z``, ``c``.
+    channel : str
+        Channel name.
+    level : {"ok", "warn", "bad"}
+        Traffic light (`livesr.pipeline.quality_level` documents the thresholds).
+    reasons : tuple of str
+        Why the level is not "ok" (``"rsp 0.62 < 0.8"``); empty when ok.
+    record : dict
+        `livesr.qc.QualityRecord.to_dict()` (rsp, rse, chi2 per orientation, out_of_band,
+        photons, modulation, pattern_ok; NaN as None) plus ``chi2_max``, ``fit_status``,
+        ``fit_confidence``, ``carrier_drift_pct``, ``pattern_source`` and ``photons_rel``
+        (photons relative to the first checked frame of this position, plane and channel).
+    backfill : bool
+        Whether the SR frame was reconstructed after the acquisition.
+    qc_ms : float
+        Time of the check, in ms.
+    """
+
+    level: QualityLevel
+    reasons: tuple[str, ...] = ()
+    record: dict[str, Any] = field(default_factory=dict, compare=False)
+    backfill: bool = False
+    qc_ms: float = 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class StackSkipped(_Keyed):
     """Payload of ``stackSkipped``: a stack that gets no live SR, and why.
@@ -155,6 +193,13 @@ class PipelineSummary:
         Last raw frame of a stack -> its live srFrameReady.
     reconstruct_ms_mean : float or None
         Mean reconstructor call time.
+    qc_checked, qc_failed : int
+        SR frames given a quality record, and checks that raised (``PipelineConfig.qc_every``
+        decides which frames are checked).
+    qc_levels : dict of str -> int
+        Checked frames per traffic light ("ok", "warn", "bad").
+    qc_ms_mean : float or None
+        Mean time of one check (quality thread).
     sr_fps : float or None
         Live SR frames per second, from the first to the last live SR frame.
     camera_fps : float or None
@@ -187,6 +232,10 @@ class PipelineSummary:
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
     reconstruct_ms_mean: float | None = None
+    qc_checked: int = 0
+    qc_failed: int = 0
+    qc_levels: dict[str, int] = field(default_factory=dict)
+    qc_ms_mean: float | None = None
     sr_fps: float | None = None
     camera_fps: float | None = None
     duration_s: float = 0.0
@@ -216,6 +265,12 @@ class PipelineSummary:
             f"p95 {ms(self.latency_p95_ms)}; reconstruct {ms(self.reconstruct_ms_mean)}"
             + (f"; {self.sr_fps:.2f} SR fps live" if self.sr_fps else ""),
         ]
+        if self.qc_checked or self.qc_failed:
+            levels = ", ".join(f"{n} {lv}" for lv, n in self.qc_levels.items())
+            lines.append(
+                f"quality: {self.qc_checked} checked ({levels}), {self.qc_failed} failed; "
+                f"{ms(self.qc_ms_mean)} per check"
+            )
         if self.inference:
             lines.append(
                 "inference: " + ", ".join(f"{c} in {m}" for c, m in self.inference.items())
@@ -247,6 +302,11 @@ class PipelineSignals(SignalGroup):
     """Emits ``(skip: StackSkipped)`` when a stack gets no live SR (see its ``reason``).
 
     Inference thread; backlog and error skips are followed by a backfilled ``srFrameReady``.
+    """
+    qualityReady = Signal(QualityInfo)
+    """Emits ``(info: QualityInfo)`` for every checked SR frame (``PipelineConfig.qc_every``).
+
+    Quality thread, after the frame's ``srFrameReady``; live and backfilled frames alike.
     """
     pipelineFinished = Signal(PipelineSummary)
     """Emits ``(summary: PipelineSummary)`` once the run is complete, after backfill."""

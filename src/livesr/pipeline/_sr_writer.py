@@ -49,6 +49,7 @@ class SRWriter:
         self.written = 0
         self.errors: list[str] = []
         self._pending: list[tuple[StackKey, Mapping[str, Any]]] = []
+        self._pending_qc: list[tuple[StackKey, Mapping[str, Any]]] = []
         self._thread = threading.Thread(target=self._run, name="livesr-sr-writer", daemon=True)
 
     def start(self) -> None:
@@ -65,6 +66,15 @@ class SRWriter:
     def put_spec(self, c: int, spec: ReconstructorSpec) -> None:
         """Queue channel `c`'s new spec for the store's static provenance (inference thread)."""
         self._queue.put(("spec", c, spec))
+
+    def put_quality(
+        self, key: StackKey, values: Mapping[str, Any], error_map: NDArray[np.float32] | None
+    ) -> None:
+        """Queue the quality record of SR frame `key` and its error map (quality thread; O(1)).
+
+        `values` maps fields of `livesr.io.QC_FIELDS` (and ``chi2``, ``modulation``).
+        """
+        self._queue.put(("qc", key, values, error_map))
 
     def flush(self) -> None:
         """Block until every queued frame is written."""
@@ -83,7 +93,8 @@ class SRWriter:
                     self._record()
                     return
                 self._write(item)
-                if self._queue.empty() or len(self._pending) >= _MAX_PENDING:
+                pending = len(self._pending) + len(self._pending_qc)
+                if self._queue.empty() or pending >= _MAX_PENDING:
                     self._record()
             finally:
                 self._queue.task_done()
@@ -93,6 +104,12 @@ class SRWriter:
             if item[0] == "spec":
                 _, c, spec = item
                 self.store.set_reconstructor_specs("sr", {self.store.channels[c]: spec})
+                return
+            if item[0] == "qc":
+                _, key, values, error_map = item
+                if error_map is not None:
+                    self.store.write_error_map(key, error_map)
+                self._pending_qc.append((key, values))
                 return
             key, image, values = item
             live = not values.get("backfill")  # backfill reads raw_done from disk itself
@@ -108,6 +125,7 @@ class SRWriter:
 
     def _record(self) -> None:
         """Write the pending frames' per-stack values, one write per field."""
+        self._record_quality()
         pending, self._pending = self._pending, []
         if not pending:
             return
@@ -118,3 +136,15 @@ class SRWriter:
         except Exception as exc:
             logger.error("recording per-stack SR values failed: %s", exc)
             self.errors.append(f"per-stack values of {len(pending)} SR frames not written: {exc}")
+
+    def _record_quality(self) -> None:
+        pending, self._pending_qc = self._pending_qc, []
+        if not pending:
+            return
+        fields = {field for _, values in pending for field in values}
+        columns = {f: [values.get(f) for _, values in pending] for f in fields}
+        try:
+            self.store.record_quality("sr", [key for key, _ in pending], columns)
+        except Exception as exc:
+            logger.error("recording quality records failed: %s", exc)
+            self.errors.append(f"quality records of {len(pending)} SR frames not written: {exc}")

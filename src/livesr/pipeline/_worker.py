@@ -19,6 +19,7 @@ from livesr.io import SRStore, StackKey
 from livesr.reconstruct import Reconstructor, ReconstructorInfo
 
 from ._assembler import SIMStack
+from ._quality import QualityWorker
 from ._signals import SkipReason, SRFrameInfo, StackSkipped
 from ._sr_writer import SRWriter
 
@@ -64,6 +65,17 @@ class ChannelReconstructor:
         """The wrapped backend's description."""
         rec = self.obj.reconstructor if self._is_stack else self.obj
         return rec.info  # type: ignore[no-any-return]
+
+    @property
+    def sim_params(self) -> Any:
+        """The SIM parameters the wrapped Wiener reconstructor uses (None: none, or not here).
+
+        Read by the quality checks: the pattern they assume. Fixed once the first stack is
+        reconstructed; None for networks and for reconstructors in a child process.
+        """
+        target = getattr(self.obj, "reconstructor", self.obj) if self._is_stack else self.obj
+        params = getattr(target, "params", None)
+        return params if hasattr(params, "k_per_um") and hasattr(params, "fits") else None
 
     def warmup(self) -> None:
         """Warm the backend up."""
@@ -248,6 +260,9 @@ class InferenceWorker:
         self.last_sr: float | None = None
         self.errors: list[str] = []
         self.sr_writer = SRWriter(store, raw_written)
+        #: Quality checks of every SR frame (`QualityWorker`, fed after srFrameReady); set
+        #: before `start`, None: no checks.
+        self.quality: QualityWorker | None = None
         self._callers = {
             c: _Caller(rec, channels[c], nice) for c, rec in self.reconstructors.items()
         }
@@ -258,6 +273,8 @@ class InferenceWorker:
     def start(self) -> None:
         """Start the threads (the worker warms every reconstructor up first)."""
         self.sr_writer.start()
+        if self.quality is not None:
+            self.quality.start()
         for caller in self._callers.values():
             caller.start()
         self._thread.start()
@@ -324,6 +341,9 @@ class InferenceWorker:
             logger.exception("inference worker failed")
             self.errors.append(f"inference worker failed: {exc!r}")
         finally:
+            if self.quality is not None:
+                self.quality.close()
+                self.errors += self.quality.errors
             self.sr_writer.close()
             self.errors += self.sr_writer.errors
             for c, caller in self._callers.items():
@@ -428,6 +448,7 @@ class InferenceWorker:
         self.first_sr = self.first_sr or now
         self.last_sr = now
         self._announce_sr(sr, stack.key, latency, ms, prov)
+        self._check(key, sr, stack.data, backfill=False)
 
     def _announce_sr(
         self,
@@ -444,6 +465,16 @@ class InferenceWorker:
         )  # fmt: skip
         with exceptions_logged("srFrameReady slot"):
             self._emit_sr(sr, info)
+
+    def _check(
+        self, key: StackKey, sr: NDArray[np.float32], raw: NDArray[np.uint16], backfill: bool
+    ) -> None:
+        """Hand SR frame `key` and its raw stack to the quality checks (after srFrameReady)."""
+        if self.quality is None:
+            return
+        params = self.reconstructors[key.c].sim_params
+        with exceptions_logged("queueing a quality check"):
+            self.quality.submit(key, sr, raw, params, backfill)
 
     def _backfill(self) -> None:
         done = self.store.sr_done()  # (T, P, Z, C), indexed by StackKey
@@ -477,6 +508,7 @@ class InferenceWorker:
             failures[c] = 0
             self.sr_backfilled += 1
             self._announce_sr(sr, key, None, ms, prov)
+            self._check(key, sr, data, backfill=True)
         for c, n in given_up.items():
             self.sr_failed += n
             why = self._callers[c].hung or f"{_MAX_BACKFILL_FAILURES} failures in a row"

@@ -46,6 +46,12 @@ class LiveStatus:
         SR frames received so far.
     finished : bool
         The pipeline reported that it finished.
+    quality : tuple of (channel, level)
+        Traffic light of each channel's newest checked SR frame (``"ok"``, ``"warn"``,
+        ``"bad"``; `livesr.pipeline.quality_level`), in channel order.
+    warning : str
+        Why the newest untrustworthy frame is not ok (``"561 t 3: rsp 0.62 < 0.8"``); empty
+        while every channel's newest frame is ok.
     """
 
     t: int | None = None
@@ -55,16 +61,30 @@ class LiveStatus:
     skipped: int = 0
     frames: int = 0
     finished: bool = False
+    quality: tuple[tuple[str, str], ...] = ()
+    warning: str = ""
 
     def text(self) -> str:
         """One line for the window or a log: ``t 12 | SR 4.1 fps | latency 0.21 s | ...``."""
         t = "-" if self.t is None else str(self.t)
         latency = "-" if self.latency_ms is None else f"{self.latency_ms / 1e3:.2f} s"
         state = " | finished" if self.finished else ""
+        lights = ""
+        if self.quality:
+            marks = {"ok": "ok", "warn": "WARN", "bad": "BAD"}
+            lights = " | QC " + ", ".join(f"{ch} {marks.get(lv, lv)}" for ch, lv in self.quality)
+        warning = f" | untrustworthy: {self.warning}" if self.warning else ""
         return (
             f"t {t} | SR {self.sr_fps:.1f} fps | latency {latency} | "
-            f"backlog {self.backlog} | skipped {self.skipped}{state}"
+            f"backlog {self.backlog} | skipped {self.skipped}{lights}{warning}{state}"
         )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LiveStatus:
+        """Inverse of `to_dict` (``status.json``)."""
+        fields = dict(data)
+        fields["quality"] = tuple(dict(fields.get("quality") or {}).items())
+        return cls(**fields)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (for ``status.json`` next to headless snapshots)."""
@@ -76,6 +96,8 @@ class LiveStatus:
             "skipped": self.skipped,
             "frames": self.frames,
             "finished": self.finished,
+            "quality": dict(self.quality),
+            "warning": self.warning,
         }
 
 
@@ -189,6 +211,8 @@ class PreviewFeed:
                 skipped=s.skipped,
                 frames=s.frames + 1,
                 finished=s.finished,
+                quality=s.quality,
+                warning=s.warning,
             )
             self._version += 1
 
@@ -217,6 +241,27 @@ class PreviewFeed:
         with self._lock:
             s = self._status
             self._status = _replace(s, skipped=s.skipped + count)
+            self._version += 1
+
+    def push_quality(
+        self, channel: str, level: str, *, t: int | None = None, reasons: tuple[str, ...] = ()
+    ) -> None:
+        """Show the traffic light of `channel`'s newest checked SR frame (any thread; O(1)).
+
+        A "warn" or "bad" frame sets the status warning (with its reasons); an "ok" frame of
+        the channel that warned clears it.
+        """
+        with self._lock:
+            s = self._status
+            lights = dict(s.quality)
+            lights[channel] = level
+            warning = s.warning
+            if level in ("warn", "bad"):
+                where = channel if t is None else f"{channel} t {t}"
+                warning = f"{where}: {'; '.join(reasons) or level}"
+            elif warning.startswith(f"{channel} ") or warning.startswith(f"{channel}:"):
+                warning = ""
+            self._status = _replace(s, quality=tuple(lights.items()), warning=warning)
             self._version += 1
 
     def set_status(self, **fields: Any) -> None:

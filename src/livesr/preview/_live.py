@@ -54,6 +54,9 @@ class PipelineTap:
         signals.srFrameReady.connect(self._on_sr)
         signals.stackSkipped.connect(self._on_skipped)
         signals.pipelineFinished.connect(self._on_finished)
+        self._quality = getattr(signals, "qualityReady", None)
+        if self._quality is not None:
+            self._quality.connect(self._on_quality)
         if hasattr(pipeline, "backlog"):
             self.feed.backlog_source = self._backlog
 
@@ -69,6 +72,9 @@ class PipelineTap:
     def _on_skipped(self, skip: StackSkipped) -> None:
         self.feed.push_skipped()
 
+    def _on_quality(self, info: Any) -> None:
+        self.feed.push_quality(info.channel, info.level, t=info.t, reasons=info.reasons)
+
     def _on_finished(self, summary: Any) -> None:
         self.feed.mark_finished()
 
@@ -79,6 +85,8 @@ class PipelineTap:
         signals.srFrameReady.disconnect(self._on_sr)
         signals.stackSkipped.disconnect(self._on_skipped)
         signals.pipelineFinished.disconnect(self._on_finished)
+        if self._quality is not None:
+            self._quality.disconnect(self._on_quality)
 
 
 def attach(pipeline: Any, feed: PreviewFeed | None = None) -> PipelineTap:
