@@ -256,6 +256,7 @@ _SIM_OPTIONS = (
     "calibration",
     "allow_nominal",
     "workers",
+    "search",
 )
 
 
