@@ -37,7 +37,9 @@ _T_CHUNK = 256  # time points per chunk of the small (T, C) arrays
 #: norm_low/high: raw counts mapped to 0 and 1 (NaN: raw counts fed, no normalisation);
 #: reconstruct_ms: time in the reconstructor; latency_ms: last raw frame -> SR (NaN when
 #: backfilled or reprocessed); backfill: reconstructed after the live run (from the raw store);
-#: backend: code of "<backend>-<device>" that ran, 1-based into the array's ``codes`` attribute.
+#: backend: code of "<backend>-<device>" that ran, 1-based into the array's ``codes`` attribute;
+#: method: code of the method ``--method auto`` chose ("network" / "wiener"), same coding;
+#: signal_photons: the measured signal level that choice was made at.
 STACK_FIELDS: dict[str, tuple[str, Any]] = {
     "norm_low": ("float64", np.nan),
     "norm_high": ("float64", np.nan),
@@ -45,6 +47,8 @@ STACK_FIELDS: dict[str, tuple[str, Any]] = {
     "latency_ms": ("float32", np.nan),
     "backfill": ("bool", False),
     "backend": ("uint8", 0),
+    "method": ("uint8", 0),
+    "signal_photons": ("float32", np.nan),
 }
 
 
@@ -199,7 +203,8 @@ class SRImages:
             if len(column) != len(keys):
                 raise ValueError(f"{field}: {len(column)} values for {len(keys)} stacks")
             array = self._array(f"{name}_stacks/{field}")
-            data = self._codes(array, column) if field == "backend" else list(column)
+            coded = field in ("backend", "method")
+            data = self._codes(array, column) if coded else list(column)
             array.vindex[ts, cs] = np.asarray(data, dtype=STACK_FIELDS[field][0])
 
     @staticmethod
@@ -220,7 +225,7 @@ class SRImages:
         for field in STACK_FIELDS:
             array = self._array(f"{name}_stacks/{field}")
             data = np.asarray(array[:])
-            if field == "backend":
+            if field in ("backend", "method"):
                 codes: list[Any] = [None, *array.attrs.get("codes", [])]  # type: ignore[misc]
                 labels = np.empty(len(codes), dtype=object)
                 labels[:] = codes

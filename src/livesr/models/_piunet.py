@@ -67,6 +67,7 @@ class PIUNet(nn.Module):
         self.scale = scale
         self.factor = 2
         self.raw_input = raw_input
+        self.width = width
         cin = in_frames if raw_input else in_frames * 4
         w1, w2, w3 = width, 2 * width, 4 * width
         self.enc1 = _Block(cin, w1)
@@ -81,6 +82,11 @@ class PIUNet(nn.Module):
         self.out = nn.Conv2d(w1, 4, 3, padding=1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
+
+    @property
+    def options(self) -> dict[str, object]:
+        """Constructor options beyond in_frames/scale (as `PIUNetOptions`)."""
+        return {"width": self.width, "raw_input": self.raw_input}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C, 2H, 2W) physics-informed (or (N, 9, H, W) raw) -> (N, 1, 2H, 2W)."""

@@ -73,7 +73,9 @@ def build_reconstructors(
     Parameters
     ----------
     models : mapping of channel -> model
-        ``"wiener"``, a bundled weights name or a ``.safetensors`` path.
+        ``"wiener"``, ``"auto"`` (per stack, the shipped physics-informed network where its
+        held-out table says it beats Wiener, else Wiener), a bundled weights name or a
+        ``.safetensors`` path.
     backend : str
         Backend for network models (``"auto"``, ``"torch"``, ``"onnxruntime"``, ...);
         ``"wiener"`` forces conventional SIM for every channel.
@@ -109,8 +111,18 @@ def build_reconstructors(
             )
         else:
             cfg = config.backend.model_copy(update={"backend": backend})
+            known = channel in config.optics.emission_um
+            # Physics-informed models (and "auto") run Wiener SIM first and need the
+            # instrument; raw-frame networks ignore it.
+            microscope = {
+                "pattern": config.pattern,
+                "optics": config.optics,
+                "channel": channel if known else None,
+                "calibration": config.calibration,
+                "allow_nominal": config.calibration is None,
+            }
             out[channel] = StackReconstructor.create(
-                model, cfg, frame_shape=frame_shape, threads=threads
+                model, cfg, frame_shape=frame_shape, threads=threads, microscope=microscope
             )
         info = out[channel].reconstructor.info
         logger.info("channel %s: %s on %s (%s)", channel, info.name, info.backend, info.device)

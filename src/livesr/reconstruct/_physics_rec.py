@@ -137,7 +137,13 @@ class PhysicsInformedReconstructor:
             x, lo, sc = physics_input(w, frames, self._scale)
             inputs.append(x)
             maps.append((lo, sc))
-        y = self.network(np.stack(inputs))
+        batch = np.stack(inputs)
+        # The U-Net halves the raw grid twice: pad the SR grid to a multiple of 8 (reflect).
+        sy, sx = batch.shape[-2:]
+        py, px = (-sy) % 8, (-sx) % 8
+        if py or px:
+            batch = np.pad(batch, ((0, 0), (0, 0), (0, py), (0, px)), mode="reflect")
+        y = self.network(batch)[..., :sy, :sx]
         out = np.empty(y.shape, np.float32)
         for i, (lo, sc) in enumerate(maps):
             out[i] = y[i] * np.float32(sc) + np.float32(lo)
@@ -290,7 +296,9 @@ def build_physics_informed(
             "pattern=PatternConfig(...) and optics=OpticsConfig(...) (the microscope)"
         )
     scale = 2
-    net_shape = None if frame_shape is None else (scale * frame_shape[0], scale * frame_shape[1])
+    net_shape = None
+    if frame_shape is not None:  # the SR grid, padded to a multiple of 8 (see __call__)
+        net_shape = (-(-scale * frame_shape[0] // 8) * 8, -(-scale * frame_shape[1] // 8) * 8)
     network = create_reconstructor(
         target, settings.backend, device, settings.precision, frame_shape=net_shape,
         batch_size=settings.batch_size, threads=threads,

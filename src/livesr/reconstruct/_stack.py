@@ -98,6 +98,7 @@ class StackReconstructor:
         *,
         frame_shape: tuple[int, int] | None = None,
         normalizer: PercentileNormalizer | None = None,
+        microscope: dict[str, Any] | None = None,
         **options: Any,
     ) -> StackReconstructor:
         """Build the backend with `create_reconstructor` and wrap it.
@@ -113,6 +114,11 @@ class StackReconstructor:
             Frame size of the run, so compiled backends are built for it.
         normalizer : PercentileNormalizer, optional
             Defaults to the model card's normalisation (the authors' min-max).
+        microscope : dict, optional
+            Wiener options (``pattern``, ``optics``, ``channel``, ``calibration``,
+            ``allow_nominal``, ``workers``) used only by a model that runs Wiener SIM first
+            (card ``input == "wiener+widefield"``, or ``model="auto"``); ignored otherwise, so
+            callers can always pass the instrument.
         **options
             More `create_reconstructor` keyword arguments.
 
@@ -156,6 +162,8 @@ class StackReconstructor:
         )
         if card.get("input") == "wiener+widefield":
             from ._physics_rec import build_physics_informed
+
+            options = {**(microscope or {}), **options}
 
             rec, sim = build_physics_informed(
                 target, card, settings, device, frame_shape, auto=auto, options=options

@@ -269,7 +269,7 @@ def draw_stack(
         if count:
             idx = rng.choice(adu[0].size, count, replace=False)
             hot = rng.uniform(5, 100, count) * (photons / gain) + 50
-            adu.reshape(9, -1)[:, idx] += hot.astype(np.float32)
+            adu.reshape(9, -1)[:, idx] += np.round(hot).astype(np.float32)
     adu = np.clip(adu, 0, 65535).astype(np.float32)
     fits = tuple(
         AngleFit("ok", (float(k[0]), float(k[1])), None, None, None, ()) for k in scope.k_per_um
