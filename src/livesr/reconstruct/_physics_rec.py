@@ -33,13 +33,15 @@ __all__ = [
 
 
 def measured_photons(frames: NDArray[np.floating], beyond: float = 0.45) -> float:
-    """Noise-equivalent photons per pixel of one raw stack (F, Y, X), from the data alone.
+    """Signal photons per pixel of one raw stack (F, Y, X), estimated from the data alone.
 
-    ``mean**2 / noise variance``: the mean above the dark floor (0.1th percentile) over the
-    white-noise variance measured beyond the detection passband (median spectral power at
-    radii above `beyond` cycles/px, outside the OTF of any microscope with a cutoff of
-    0.28-0.42 cycles/px). For Poisson data with small read noise this is the photon count
-    per pixel, whatever the camera gain; it is what the ``auto`` table is indexed by.
+    The camera gain comes from the photon-transfer relation: the white-noise variance
+    (median spectral power beyond `beyond` cycles/px, outside the OTF of any microscope with a
+    cutoff of 0.28-0.42 cycles/px) over the mean above the dark floor (0.1th percentile) is
+    ADU per photon. The signal is the wide-field mean over the structure (pixels above 20 % of
+    the 99.9th percentile, as `livesr.simulate.signal_level`), converted with that gain. Read
+    noise and background bias it low; it is monotonic in the light level, which is all the
+    ``auto`` table needs (the table is indexed by this same measure on held-out data).
     """
     data = np.asarray(frames, dtype=np.float32)
     floor = float(np.percentile(data, 0.1))
@@ -52,7 +54,10 @@ def measured_photons(frames: NDArray[np.floating], beyond: float = 0.45) -> floa
     power = float(np.median(np.abs(spectra[..., outside]) ** 2)) / (ny * nx) / math.log(2)
     if power <= 0 or mean <= 0:
         return 0.0
-    return mean * mean / power
+    wf = data.mean(axis=0) - floor
+    top = float(np.percentile(wf, 99.9))
+    signal = float(wf[wf >= 0.2 * top].mean()) if top > 0 else 0.0
+    return max(signal, 0.0) * mean / power
 
 
 def network_wins(table: Sequence[dict[str, float]], photons: float) -> bool:
