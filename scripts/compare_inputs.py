@@ -22,7 +22,7 @@ from livesr.reconstruct.conventional import repair_hot_pixels
 from livesr.train._microscope_train import export_piunet
 
 
-def raw_method(ckpt: Path):  # type: ignore[no-untyped-def]
+def raw_method(ckpt: Path):  # type: ignore[no-untyped-def]  # noqa: D103
     state = torch.load(ckpt, map_location="cpu", weights_only=False)
     net = PIUNet(9, 2, int(state["width"]), raw_input=True)
     net.load_state_dict(state["model"])
@@ -38,7 +38,7 @@ def raw_method(ckpt: Path):  # type: ignore[no-untyped-def]
     return run
 
 
-def main() -> None:
+def main() -> None:  # noqa: D103
     ap = argparse.ArgumentParser()
     ap.add_argument("run", type=Path)
     ap.add_argument("--prefix", default="compare_")

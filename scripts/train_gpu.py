@@ -39,8 +39,10 @@ def _worker(seed: int, queue: mp.Queue, reuse: int) -> None:  # type: ignore[typ
             queue.put((ex.pi, ex.target))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+def main() -> None:  # noqa: D103
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     ap.add_argument("out", type=Path)
     ap.add_argument("--minutes", type=float, default=9.0)
     ap.add_argument("--batch", type=int, default=128)

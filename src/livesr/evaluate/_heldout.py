@@ -97,8 +97,20 @@ def heldout_rows(
     methods : sequence of str
         ``"wf"``, ``"rl"``, ``"wiener"``, ``"wiener-tuned"``, or a physics-informed model
         (bundled name or ``.safetensors``), or ``"auto"``.
+    photons : sequence of float
+        Mean signal photons per pixel per raw frame.
+    structures : sequence of str
+        `livesr.simulate.STRUCTURES` to simulate.
+    fields, size : int
+        Fields per structure (the same specimens at every level) and raw frame size.
+    backend : str
+        Backend of trained models.
     extra : dict, optional
         More methods as ``name -> f(raw, pattern, optics) -> SR image``.
+    optics, pattern : config
+        The held-out microscope (default `HELD_OUT_OPTICS`, `HELD_OUT_PATTERN`).
+    resolution : bool
+        Also measure decorrelation resolution (slow).
     """
     from livesr.reconstruct import fourier_upsample, richardson_lucy, widefield
     from livesr.reconstruct._physics_rec import measured_photons
@@ -208,7 +220,8 @@ def write_heldout_markdown(summary: Sequence[dict[str, Any]], path: str | Path) 
             for m in methods:
                 s = lookup.get((p, m))
                 v = float("nan") if s is None else s[metric]
-                cells.append("-" if not math.isfinite(v) else f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}")
+                text = f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
+                cells.append(text if math.isfinite(v) else "-")
             lines.append(f"| {p:g} | " + " | ".join(cells) + " |")
         lines.append("")
     path = Path(path)

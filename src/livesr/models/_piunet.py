@@ -81,6 +81,7 @@ class PIUNet(nn.Module):
         self.dec1 = _Block(2 * w1, w1)
         self.out = nn.Conv2d(w1, 4, 3, padding=1)
         nn.init.zeros_(self.out.weight)
+        assert self.out.bias is not None
         nn.init.zeros_(self.out.bias)
 
     @property

@@ -57,7 +57,7 @@ def measured_photons(frames: NDArray[np.floating], beyond: float = 0.45) -> floa
     wf = data.mean(axis=0) - floor
     top = float(np.percentile(wf, 99.9))
     signal = float(wf[wf >= 0.2 * top].mean()) if top > 0 else 0.0
-    return max(signal, 0.0) * mean / power
+    return float(max(signal, 0.0) * mean / power)
 
 
 def network_wins(table: Sequence[dict[str, float]], photons: float) -> bool:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -166,9 +167,10 @@ class SimField:
     kind: str
 
 
-def _bin2(image: NDArray[np.floating]) -> NDArray[np.floating]:
+def _bin2(image: NDArray[Any]) -> NDArray[Any]:
     y, x = image.shape[-2] // 2, image.shape[-1] // 2
-    return image.reshape(*image.shape[:-2], y, 2, x, 2).mean(axis=(-3, -1))
+    out: NDArray[Any] = image.reshape(*image.shape[:-2], y, 2, x, 2).mean(axis=(-3, -1))
+    return out
 
 
 def make_field(

@@ -9,6 +9,7 @@ mixtures. Every density is non-negative, float32, on the SR grid, with mean 1.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +18,11 @@ from scipy.ndimage import gaussian_filter
 __all__ = ["SPECIMEN_KINDS", "random_specimen"]
 
 Array = NDArray[np.float32]
+
+
+def _f32(x: Any) -> Array:
+    out: Array = np.asarray(x, dtype=np.float32)
+    return out
 
 
 def _splat(
@@ -73,7 +79,7 @@ def _filaments(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
     ends = path[:, 1:].reshape(-1, 2)
     bright = np.repeat(rng.lognormal(0, 0.4, n), steps - 1)
     img = _segments(shape, starts, ends, bright)
-    return gaussian_filter(img, rng.uniform(0.4, 1.2), mode="wrap")
+    return _f32(gaussian_filter(img, rng.uniform(0.4, 1.2), mode="wrap"))
 
 
 def _puncta(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
@@ -85,7 +91,7 @@ def _puncta(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
     if rng.random() < 0.5:  # rings (vesicles, CCP-like)
         ring = gaussian_filter(img, rng.uniform(2.0, 4.0), mode="wrap")
         out = out + 3.0 * np.maximum(ring - gaussian_filter(img, 1.5, mode="wrap") * 0.5, 0)
-    return out
+    return _f32(out)
 
 
 def _network(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
@@ -106,7 +112,7 @@ def _network(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
         sheet = gaussian_filter(rng.random(shape).astype(np.float32), 8, mode="wrap")
         sheet = np.maximum(sheet - np.percentile(sheet, 85), 0)
         img = img + sheet * (img.mean() / max(float(sheet.mean()), 1e-9)) * 0.5
-    return img
+    return _f32(img)
 
 
 def _membranes(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
@@ -124,7 +130,7 @@ def _membranes(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
         ends.append(p[1:])
         weights.append(np.full(len(p) - 1, rng.lognormal(0, 0.3)))
     img = _segments(shape, np.concatenate(starts), np.concatenate(ends), np.concatenate(weights))
-    return gaussian_filter(img, rng.uniform(0.5, 2.0), mode="wrap")
+    return _f32(gaussian_filter(img, rng.uniform(0.5, 2.0), mode="wrap"))
 
 
 def _blobs(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
@@ -132,7 +138,7 @@ def _blobs(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
         rng.standard_normal(shape).astype(np.float32), rng.uniform(3, 15), mode="wrap"
     )
     field /= float(field.std()) + 1e-9
-    return np.log1p(np.exp(2.0 * (field - rng.uniform(0, 1.5)))).astype(np.float32)
+    return _f32(np.log1p(np.exp(2.0 * (field - rng.uniform(0, 1.5)))).astype(np.float32))
 
 
 def _texture(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
@@ -144,7 +150,7 @@ def _texture(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
     spec = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / f**beta
     field = np.fft.ifft2(spec).real
     field = (field - field.mean()) / (field.std() + 1e-9)
-    return np.exp(rng.uniform(0.5, 1.2) * field).astype(np.float32)
+    return _f32(np.exp(rng.uniform(0.5, 1.2) * field).astype(np.float32))
 
 
 def _sparse(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
@@ -152,7 +158,7 @@ def _sparse(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
     img = _splat(
         shape, rng.uniform(0, shape[0], n), rng.uniform(0, shape[1], n), rng.lognormal(0, 0.5, n)
     )
-    return gaussian_filter(img, rng.uniform(0.6, 2.0), mode="wrap") + 1e-3
+    return _f32(gaussian_filter(img, rng.uniform(0.6, 2.0), mode="wrap") + 1e-3)
 
 
 SPECIMEN_KINDS: dict[str, Callable[[np.random.Generator, tuple[int, int]], Array]] = {
