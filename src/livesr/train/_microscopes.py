@@ -6,7 +6,8 @@ angle offset with per-orientation errors) and a procedural specimen (`._specimen
 its noise-free bands on the camera grid. Each *draw* from a field re-samples what changes from
 stack to stack: per-frame phase errors and step-scale error, modulation 0.3-1.0 per
 orientation, intensity per orientation and frame, photons 2-200 (log-uniform, at least half at
-<= 20), read noise, gain, offset, smooth background and hot pixels. Draws are cheap (a per-pixel
+<= 20; mean signal photons per pixel over the structure, `livesr.simulate.signal_level`, as
+the evaluation counts them), read noise, gain, offset, smooth background and hot pixels. Draws are cheap (a per-pixel
 sum plus noise), so many stacks come from one field.
 
 The target is the specimen limited to the sample's SIM passband: the ideal incoherent OTF with
@@ -32,6 +33,7 @@ from scipy.ndimage import zoom
 from livesr.config import OpticsConfig, PatternConfig
 from livesr.optics import ideal_otf_radial
 from livesr.reconstruct.conventional import AngleFit, SIMParameters
+from livesr.simulate import signal_level
 
 from ._specimens import random_specimen
 
@@ -214,7 +216,7 @@ class SimStack:
     raw: NDArray[np.float32]  # (9, Y, X) ADU (integers as float)
     target: NDArray[np.float32]  # (2Y, 2X) passband-limited specimen, ADU above offset
     params: SIMParameters  # true parameters of this stack
-    photons: float  # mean signal photons per pixel per frame
+    photons: float  # mean signal photons per pixel per frame over the structure
     gain: float  # e- per ADU
     offset: float  # ADU
     background: float  # mean background photons per pixel
@@ -246,7 +248,9 @@ def draw_stack(
     mod = rng.uniform(0.3, 1.0, 3)
     gain_a = 1 + rng.uniform(-0.15, 0.15, 3)
     gain_f = 1 + rng.uniform(-0.05, 0.05, (3, 3))
-    scale = photons / max(float(field.b0.mean()), 1e-9)
+    # Photons count as livesr's signal level: the mean over the structure (pixels above 20 %
+    # of the 99.9th percentile of the wide-field image), as the evaluation defines them.
+    scale = photons / max(signal_level(field.b0), 1e-9)
     frames = np.empty((9, *field.b0.shape), np.float32)
     for a in range(3):
         for p in range(3):
