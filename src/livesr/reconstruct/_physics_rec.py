@@ -225,7 +225,13 @@ class AutoReconstructor:
     def __call__(self, stacks: NDArray[np.floating]) -> NDArray[np.float32]:
         """Raw counts (N, F, Y, X) -> float32 (N, 1, 2Y, 2X), each by its chosen method."""
         data = np.asarray(stacks, dtype=np.float32)
-        photons = [measured_photons(repair_hot_pixels(s)[0]) for s in data]
+        repaired_all = [repair_hot_pixels(s)[0] for s in data]
+        photons = [measured_photons(r) for r in repaired_all]
+        if self.network.params is None:
+            # One estimate, on the first stack, for both methods (as Wiener alone would).
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SIMFitWarning)
+                self.network.wiener_rec.calibrate(repaired_all[0])
         use_net = [network_wins(self.table, p) for p in photons]
         out: NDArray[np.float32] | None = None
         net_idx = [i for i, u in enumerate(use_net) if u]
@@ -237,7 +243,7 @@ class AutoReconstructor:
         if wien_idx:
             if self.wiener_rec is None:
                 self.wiener_rec = self._make_wiener(self.network.params)
-            repaired = np.stack([repair_hot_pixels(data[i])[0] for i in wien_idx])
+            repaired = np.stack([repaired_all[i] for i in wien_idx])
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", SIMFitWarning)
                 y = self.wiener_rec(repaired)
