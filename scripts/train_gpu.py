@@ -130,6 +130,7 @@ def main() -> None:  # noqa: D103
         loss = _loss(pred.float(), t_t)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
         patches += ns.batch
         step += 1

@@ -18,10 +18,16 @@ __all__ = ["input_scale", "physics_input", "raw_input"]
 
 
 def input_scale(frames: NDArray[np.floating]) -> tuple[float, float]:
-    """``(lo, scale)`` of one raw stack (F, Y, X): wide-field 1st percentile and mean - lo."""
+    """``(lo, scale)`` of one raw stack (F, Y, X): wide-field 1st percentile and mean - lo.
+
+    The scale is at least 5 % of the wide-field 1st-99.99th percentile range.
+    """
     wf = np.asarray(frames, dtype=np.float32).mean(axis=0)
-    lo = float(np.percentile(wf, 1.0))
-    scale = max(float(wf.mean()) - lo, 1e-3 * max(abs(float(wf.mean())), 1.0))
+    lo, top = (float(v) for v in np.percentile(wf, [1.0, 99.99]))
+    # A sparse field (a few spots on a dark background) has its mean near `lo`: bound the
+    # scale below by 5 % of the dynamic range so its input stays within ~20x the mean.
+    floor = max(0.05 * (top - lo), 1e-3 * max(abs(float(wf.mean())), 1.0))
+    scale = max(float(wf.mean()) - lo, floor)
     return lo, scale
 
 

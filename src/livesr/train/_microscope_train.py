@@ -225,6 +225,8 @@ def train_microscopes(
             loss = _loss(models[v](x), target)
             opts[v].zero_grad(set_to_none=True)
             loss.backward()
+            # One extreme example (a sparse, dim field) must not wreck the weights.
+            torch.nn.utils.clip_grad_norm_(models[v].parameters(), 1.0)
             opts[v].step()
             done[v] += batch
             row[f"loss_{v}"] = float(loss.detach())
