@@ -56,12 +56,12 @@ def reconstruct(
     method: Annotated[
         str,
         typer.Option(
-            help="dfcan-sim (bundled SIM-mode weights), dfcan-sisr, wiener | rl | wf, auto "
-            "(per stack: the physics-informed network where its held-out table says it beats "
-            "Wiener at the measured signal, else Wiener), or a trained model (bundled weights "
-            "name or .safetensors)."
+            help="auto (default; per stack: the physics-informed wiener-denoiser where its "
+            "held-out table says it beats Wiener at the measured signal, else Wiener), "
+            "wiener-denoiser, wiener | rl | wf, dfcan-sim / dfcan-sisr (the paper's raw-frame "
+            "DFCAN, small), or a trained model (bundled weights name or .safetensors)."
         ),
-    ] = "dfcan-sim",
+    ] = "auto",
     angles: Annotated[int, typer.Option(help="Pattern orientations.")] = 3,
     phases: Annotated[int, typer.Option(help="Phase steps per orientation.")] = 3,
     orders: Annotated[
@@ -194,7 +194,7 @@ def reconstruct(
                 report["otf_file"] = str(otf)
         else:
             microscope = {"pattern": pattern, "optics": optics, "calibration": cal,
-                          "allow_nominal": allow_nominal}  # fmt: skip
+                          "allow_nominal": allow_nominal, "search": search}  # fmt: skip
             result, provenances = _trained(method, backend, stacks, microscope)
             sr_pixel = px / (result.shape[-1] // stacks.shape[-1])
             report["provenance"] = provenances[0]
