@@ -7,8 +7,8 @@ its noise-free bands on the camera grid. Each *draw* from a field re-samples wha
 stack to stack: per-frame phase errors and step-scale error, modulation 0.3-1.0 per
 orientation, intensity per orientation and frame, photons 2-200 (log-uniform, at least half at
 <= 20; mean signal photons per pixel over the structure, `livesr.simulate.signal_level`, as
-the evaluation counts them), read noise, gain, offset, smooth background and hot pixels. Draws are cheap (a per-pixel
-sum plus noise), so many stacks come from one field.
+the evaluation counts them), read noise, gain, offset, smooth background and hot pixels.
+Draws are cheap (a per-pixel sum plus noise), so many stacks come from one field.
 
 The target is the specimen limited to the sample's SIM passband: the ideal incoherent OTF with
 support ``kc + |k0|`` on the 2x SR grid (as `livesr.simulate`'s ground truth), in the same
