@@ -46,7 +46,7 @@ def test_readme_lists_the_quick_commands() -> None:
 
 def test_quick_commands_run_as_written(tmp_path: Path) -> None:
     _run([c for c in quick_commands() if c.split()[1] not in SLOW], tmp_path)
-    assert (tmp_path / "sample" / "raw_dfcan-sim.tif").is_file()
+    assert (tmp_path / "sample" / "raw_auto.tif").is_file()
 
 
 @pytest.mark.slow

@@ -190,3 +190,14 @@ def test_raw_writes_with_and_without_tensorstore(
     np.testing.assert_array_equal(back.raw_array(1)[0, 1, :4, 1], frames[:4])
     np.testing.assert_array_equal(back.raw_array(1)[3, 1, 4:, 0], frames[4:])
     assert store._ts_raw[1].available == tensorstore
+
+
+def test_auto_choice_is_recorded_per_stack(tmp_path: Path) -> None:
+    store = _store(tmp_path / "run.zarr")
+    store.record_stacks(
+        "sr", [(0, 0, 0, 0), (1, 0, 0, 1)],
+        {"method": ["network", "wiener"], "signal_photons": [6.5, 180.0]},
+    )  # fmt: skip
+    values = open_store(tmp_path / "run.zarr").stack_values()
+    assert values["method"][:, 0, 0].tolist() == [["network", None], [None, "wiener"]]
+    assert values["signal_photons"][1, 0, 0, 1] == np.float32(180.0)

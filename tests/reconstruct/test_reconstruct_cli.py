@@ -107,3 +107,23 @@ def test_trained_model_as_method(tmp_path: Path) -> None:
     assert json.loads(params.read_text())["provenance"]["backend"] == "torch"
     result = CliRunner().invoke(app, ["reconstruct", str(raw), "--method", "no-such-model"])
     assert result.exit_code == 1 and "bundled" in result.output
+
+
+def test_auto_method_records_the_choice_per_stack(tmp_path: Path) -> None:
+    dim = simulate_sample("microtubules", size=64, photons=5.0, seed=34, motion=0.0)
+    bright = simulate_sample("microtubules", size=64, photons=3000.0, seed=34, motion=0.0)
+    raw = tmp_path / "raw.tif"
+    tifffile.imwrite(raw, np.concatenate([bright.raw[0], dim.raw[0]]))
+    out, params = tmp_path / "sr.tif", tmp_path / "params.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "reconstruct", str(raw), "--method", "auto", "--search", "nominal",
+            "--out", str(out), "--params-out", str(params),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert tifffile.imread(out).shape == (2, 128, 128)
+    report = json.loads(params.read_text())
+    assert report["auto_choices"] == ["wiener", "network"]
+    assert report["signal_photons"][0] > report["signal_photons"][1]

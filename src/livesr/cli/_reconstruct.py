@@ -56,10 +56,12 @@ def reconstruct(
     method: Annotated[
         str,
         typer.Option(
-            help="dfcan-sim (bundled SIM-mode weights), dfcan-sisr, wiener | rl | wf, or a "
-            "trained model (bundled weights name or .safetensors)."
+            help="auto (default; per stack: the physics-informed wiener-denoiser where its "
+            "held-out table says it beats Wiener at the measured signal, else Wiener), "
+            "wiener-denoiser, wiener | rl | wf, dfcan-sim / dfcan-sisr (the paper's raw-frame "
+            "DFCAN, small), or a trained model (bundled weights name or .safetensors)."
         ),
-    ] = "dfcan-sim",
+    ] = "auto",
     angles: Annotated[int, typer.Option(help="Pattern orientations.")] = 3,
     phases: Annotated[int, typer.Option(help="Phase steps per orientation.")] = 3,
     orders: Annotated[
@@ -191,9 +193,14 @@ def reconstruct(
             if otf is not None:
                 report["otf_file"] = str(otf)
         else:
-            result, provenance = _trained(method, backend, stacks)
+            microscope = {"pattern": pattern, "optics": optics, "calibration": cal,
+                          "allow_nominal": allow_nominal, "search": search}  # fmt: skip
+            result, provenances = _trained(method, backend, stacks, microscope)
             sr_pixel = px / (result.shape[-1] // stacks.shape[-1])
-            report["provenance"] = provenance
+            report["provenance"] = provenances[0]
+            if "method" in provenances[0]:  # --method auto: the choice per stack
+                report["auto_choices"] = [p["method"] for p in provenances]
+                report["signal_photons"] = [p.get("signal_photons") for p in provenances]
     except (OSError, ValueError, ImportError, RuntimeError) as exc:
         raise _fail(f"{input}: {exc}") from None
 
@@ -296,7 +303,9 @@ def _load_calibration(path: Optional[Path]) -> Any:
         raise ValueError(f"{path}: not a livesr calibration: {exc}") from None
 
 
-def _trained(method: str, backend: str, stacks: np.ndarray) -> tuple[np.ndarray, Any]:
+def _trained(
+    method: str, backend: str, stacks: np.ndarray, microscope: dict[str, Any]
+) -> tuple[np.ndarray, list[Any]]:
     """Run a trained model through the shared StackReconstructor."""
     try:
         from livesr.reconstruct import StackReconstructor
@@ -311,9 +320,11 @@ def _trained(method: str, backend: str, stacks: np.ndarray) -> tuple[np.ndarray,
     # The command owns its process: CPU inference without per-op page faults (the allocator
     # setting lasts for the process, which ends with the command).
     with host_tuning(HostTuning(malloc=True)):
-        sr_fn = StackReconstructor.create(method, backend, frame_shape=stacks.shape[-2:])
+        sr_fn = StackReconstructor.create(
+            method, backend, frame_shape=stacks.shape[-2:], microscope=microscope
+        )
         try:
             outputs = [sr_fn(stack) for stack in stacks]
         finally:
             sr_fn.close()
-    return np.stack([o[0] for o in outputs]), outputs[0][1]
+    return np.stack([o[0] for o in outputs]), [o[1] for o in outputs]

@@ -18,7 +18,15 @@ from ._base import FrozenConfig
 #: Networks `livesr.models.build_model` builds (`livesr.models.available_models` describes
 #: them); `ModelConfig.options` is typed per architecture (`ARCHITECTURE_OPTIONS`).
 Architecture = Literal[
-    "dfcan", "dfgan", "dscan", "dfcan_plain", "rcan", "unet", "scunet", "dfgan_discriminator"
+    "dfcan",
+    "dfgan",
+    "dscan",
+    "dfcan_plain",
+    "rcan",
+    "unet",
+    "scunet",
+    "dfgan_discriminator",
+    "piunet",
 ]
 
 
@@ -133,6 +141,22 @@ class SCUNetOptions(UNetOptions):
     depth: int = Field(3, ge=1, le=6)
 
 
+class PIUNetOptions(FrozenConfig):
+    """Options of the physics-informed residual U-Net (`livesr.models.PIUNet`).
+
+    Attributes
+    ----------
+    width : int
+        Features at the raw-grid level (2x and 4x below).
+    raw_input : bool
+        The raw-frame comparison variant (9 raw frames in, x2 out) instead of the
+        physics-informed input (Wiener + wide-field on the SR grid, scale 1).
+    """
+
+    width: int = Field(20, ge=4, le=256)
+    raw_input: bool = False
+
+
 class DiscriminatorOptions(FrozenConfig):
     """Options of the DFGAN discriminator (``in_frames`` is its input channel count).
 
@@ -162,7 +186,7 @@ class DiscriminatorOptions(FrozenConfig):
 
 ModelOptions = (
     DFCANOptions | DFGANOptions | DSCANOptions | DFCANPlainOptions | RCANOptions
-    | UNetOptions | SCUNetOptions | DiscriminatorOptions
+    | UNetOptions | SCUNetOptions | DiscriminatorOptions | PIUNetOptions
 )  # fmt: skip
 
 #: The options class of each architecture.
@@ -175,6 +199,7 @@ ARCHITECTURE_OPTIONS: dict[str, type[FrozenConfig]] = {
     "unet": UNetOptions,
     "scunet": SCUNetOptions,
     "dfgan_discriminator": DiscriminatorOptions,
+    "piunet": PIUNetOptions,
 }
 
 
@@ -185,7 +210,7 @@ class ModelConfig(FrozenConfig):
     ----------
     architecture : str
         The network: ``"dfcan"``, ``"dfgan"`` (generator), ``"dscan"``, ``"dfcan_plain"``,
-        ``"rcan"``, ``"unet"``, ``"scunet"`` or ``"dfgan_discriminator"``.
+        ``"rcan"``, ``"unet"``, ``"scunet"``, ``"dfgan_discriminator"`` or ``"piunet"``.
     in_frames : int
         Input channels: 1 (wide-field SISR), 9 (linear SIM), 25 (nonlinear SIM).
     scale : int

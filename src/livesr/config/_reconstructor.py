@@ -116,7 +116,9 @@ class ReconstructorSpec(BackendConfig):
     threads : int or None
         CPU threads of the backend (a host setting: reprocessing replaces it).
     sim : WienerSpec or None
-        Pattern, optics and recorded parameters of Wiener SIM; None for networks.
+        Pattern, optics and recorded parameters of Wiener SIM; also for a physics-informed
+        network (or ``model="auto"``), whose input is a Wiener reconstruction; None for
+        networks fed raw frames.
     """
 
     model: str = Field(min_length=1)
@@ -134,6 +136,5 @@ class ReconstructorSpec(BackendConfig):
                 "Wiener SIM needs model='wiener', backend='wiener' and sim=WienerSpec(pattern="
                 "..., optics=...)"
             )
-        if not wiener and self.sim is not None:
-            raise ValueError(f"sim parameters are for Wiener SIM, not model {self.model!r}")
+        # A physics-informed network (or "auto") runs Wiener SIM first: it carries `sim` too.
         return self

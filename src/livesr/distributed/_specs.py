@@ -134,15 +134,33 @@ def specs_for_model(
 
     if str(model) == "wiener":
         return {c: _wiener_spec(store, ch) for c, ch in enumerate(store.channels)}
-    rec = StackReconstructor.create(
-        model, settings or BackendConfig(), frame_shape=_frame_shape(store)
-    )
-    try:
-        spec = rec.spec
-    finally:
-        rec.close()
-    assert spec is not None  # built by name
-    return dict.fromkeys(range(len(store.channels)), spec)
+    info = store.info
+    config = info.get("config", {})
+    pattern = info.get("pattern") or config.get("pattern")
+    optics = info.get("optics") or config.get("optics")
+    specs: dict[int, ReconstructorSpec] = {}
+    for c, channel in enumerate(store.channels):
+        # Physics-informed models (and "auto") run Wiener first: they get the instrument.
+        microscope = None
+        if pattern is not None and optics is not None:
+            optics_cfg = OpticsConfig.model_validate(optics)
+            microscope = {
+                "pattern": PatternConfig.model_validate(pattern),
+                "optics": optics_cfg,
+                "channel": channel if channel in optics_cfg.emission_um else None,
+                "allow_nominal": True,
+            }
+        rec = StackReconstructor.create(
+            model, settings or BackendConfig(), frame_shape=_frame_shape(store),
+            microscope=microscope,
+        )  # fmt: skip
+        try:
+            spec = rec.spec
+        finally:
+            rec.close()
+        assert spec is not None  # built by name
+        specs[c] = spec
+    return specs
 
 
 def _frame_shape(store: SRStore) -> tuple[int, int]:

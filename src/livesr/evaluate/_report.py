@@ -61,16 +61,20 @@ def write_markdown(summary: Sequence[dict[str, Any]], path: Path) -> Path:
     lookup = {(s["structure"], s["level"], s["method"]): s for s in summary}
     lines = ["# livesr evaluation", ""]
     lines.append(
-        "Mean ± standard deviation over fields. *authors*: each image min-max normalised to "
-        "[0, 1] (DFCAN paper); *photometric*: image affinely fitted to the ground truth. "
+        "Mean ± standard deviation over fields. *photometric* (first): image affinely fitted "
+        "to the ground truth; *authors*: each image min-max normalised to [0, 1] (DFCAN "
+        "paper), which hides intensity errors. "
         "Resolution: decorrelation analysis and FRC (lower is better), on each method's native "
         "grid. Both assume that only signal correlates: for nonlinear methods (Richardson-Lucy, "
         "networks) structure-driven extrapolation correlates too and reads as resolution, so "
         "judge those by the ground-truth metrics."
     )
+    # Photometric first: min-max normalisation hides intensity errors and flatters networks.
+    ordered = [m for m in METRICS if m.endswith("_photometric")]
+    ordered += [m for m in METRICS if m not in ordered]
     for structure in structures:
         levels = sorted({s["level"] for s in summary if s["structure"] == structure})
-        for metric in METRICS:
+        for metric in ordered:
             if all(
                 not math.isfinite(lookup[(structure, lv, m)][metric])
                 for lv in levels

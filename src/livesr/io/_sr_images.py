@@ -40,7 +40,9 @@ _T_CHUNK = 256  # time points per chunk of the small (T, C, Z) arrays
 #: norm_low/high: raw counts mapped to 0 and 1 (NaN: raw counts fed, no normalisation);
 #: reconstruct_ms: time in the reconstructor; latency_ms: last raw frame -> SR (NaN when
 #: backfilled or reprocessed); backfill: reconstructed after the live run (from the raw store);
-#: backend: code of "<backend>-<device>" that ran, 1-based into the array's ``codes`` attribute.
+#: backend: code of "<backend>-<device>" that ran, 1-based into the array's ``codes`` attribute;
+#: method: code of the method ``--method auto`` chose ("network" / "wiener"), same coding;
+#: signal_photons: the measured signal level that choice was made at.
 STACK_FIELDS: dict[str, tuple[str, Any]] = {
     "norm_low": ("float64", np.nan),
     "norm_high": ("float64", np.nan),
@@ -48,6 +50,8 @@ STACK_FIELDS: dict[str, tuple[str, Any]] = {
     "latency_ms": ("float32", np.nan),
     "backfill": ("bool", False),
     "backend": ("uint8", 0),
+    "method": ("uint8", 0),
+    "signal_photons": ("float32", np.nan),
 }
 
 
@@ -238,11 +242,12 @@ class SRImages:
             for field, column in values.items():
                 array = self._array(f"{p}/{name}_stacks/{field}")
                 col = [column[i] for i in idx]
-                data = self._codes(name, field, col) if field == "backend" else col
+                coded = field in ("backend", "method")
+                data = self._codes(name, field, col) if coded else col
                 array.vindex[ts, cs, zs] = np.asarray(data, dtype=STACK_FIELDS[field][0])
 
     def _codes(self, name: str, field: str, labels: Sequence[Any]) -> list[int]:
-        """Codes of backend labels, shared by every position (kept on position 0's array)."""
+        """Codes of string labels (backend, method), shared by all positions (kept on p 0)."""
         array = self._array(f"0/{name}_stacks/{field}")
         codes: list[str] = list(array.attrs.get("codes", []))  # type: ignore[arg-type]
         new = [str(x) for x in dict.fromkeys(labels) if x is not None and str(x) not in codes]
@@ -254,12 +259,13 @@ class SRImages:
     def stack_values(self, name: str = "sr") -> dict[str, NDArray[Any]]:
         """Per-stack values of SR image `name`: field -> (T, P, Z, C) array (`STACK_FIELDS`).
 
-        ``"backend"`` comes back decoded, as an object array of strings (None: unrecorded).
+        ``"backend"`` and ``"method"`` come back decoded, as object arrays of strings (None:
+        unrecorded).
         """
         out: dict[str, NDArray[Any]] = {}
         for field in STACK_FIELDS:
             data = self._gather(f"{name}_stacks/{field}")
-            if field == "backend":
+            if field in ("backend", "method"):
                 array = self._array(f"0/{name}_stacks/{field}")
                 codes: list[Any] = [None, *array.attrs.get("codes", [])]  # type: ignore[misc]
                 labels = np.empty(len(codes), dtype=object)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ._dfcan import DFCAN, FCAB, DFGANGenerator
     from ._discriminator import DFGANDiscriminator
     from ._keras import convert_keras_h5
+    from ._piunet import PIUNet
     from ._registry import available_models, build_model
     from ._spectrum import SpectralMagnitude, legacy_resize_matrix
     from ._weights import load_weights, save_weights, tensors_sha256
@@ -39,6 +40,7 @@ __all__ = [
     "LoadedModel",
     "ModelCard",
     "Normalisation",
+    "PIUNet",
     "SCUNet",
     "SpatialChannelAttention",
     "SpectralMagnitude",
@@ -65,6 +67,7 @@ _LAZY = {
     "SpatialChannelAttention": "_attention",
     "RCAN": "_baselines",
     "SCUNet": "_baselines",
+    "PIUNet": "_piunet",
     "UNet": "_baselines",
     "DFCAN": "_dfcan",
     "FCAB": "_dfcan",

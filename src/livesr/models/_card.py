@@ -72,6 +72,15 @@ class ModelCard(BaseModel):
         `save_weights` and checked by `load_weights`.
     source : str
         ``"livesr"`` for weights trained here, ``"keras"`` for converted authors' weights.
+    input : {"raw", "wiener+widefield"}
+        What the network is fed: the normalised raw frames, or the physics-informed input
+        (`livesr.reconstruct.physics_input`: Wiener SIM with the fixed constant
+        `wiener_input` plus the wide-field image; the reconstructor runs Wiener first).
+    wiener_input : float or None
+        Wiener constant of the physics-informed input.
+    auto_table : list of dict
+        Held-out evaluation behind ``--method auto``: rows ``{"photons": p, "network": corr,
+        "wiener": corr}``; the network is used where it wins at the measured signal level.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -90,6 +99,9 @@ class ModelCard(BaseModel):
     source: str = "livesr"
     description: str = ""
     livesr_version: str = ""
+    input: Literal["raw", "wiener+widefield"] = "raw"
+    wiener_input: float | None = Field(None, gt=0.0)
+    auto_table: list[dict[str, float]] = Field(default_factory=list)
     created: str = Field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
     )

@@ -18,6 +18,7 @@ from livesr.config import ModelConfig
 from ._baselines import RCAN, SCUNet, UNet
 from ._dfcan import DFCAN, DFGANGenerator
 from ._discriminator import DFGANDiscriminator
+from ._piunet import PIUNet
 
 __all__ = ["available_models", "build_model"]
 
@@ -52,6 +53,7 @@ _ARCHITECTURES: dict[str, tuple[ModelBuilder, type[nn.Module], str]] = {
     "rcan": (RCAN, RCAN, "RCAN: residual channel attention network"),
     "unet": (UNet, UNet, "CARE-style U-Net on the upsampled input"),
     "scunet": (SCUNet, SCUNet, "scU-Net: U-Net on the raw SIM frames, upsampled at the end"),
+    "piunet": (PIUNet, PIUNet, "residual U-Net on the physics-informed input (Wiener + WF)"),
 }
 
 

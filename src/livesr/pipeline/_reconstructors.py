@@ -19,12 +19,20 @@ _STRUCTURE_HINTS = {"488": ("microtubule", "mt"), "561": ("ccp", "clathrin")}
 
 
 def default_model(channel: str) -> str:
-    """Bundled DFCAN weights for `channel` when installed, else ``"wiener"``.
+    """``"auto"`` when the shipped physics-informed model is installed, else DFCAN or Wiener.
 
-    Prefers weights whose name mentions the channel's demo structure (microtubules for 488,
-    clathrin-coated pits for 561), then any 9-frame DFCAN weights.
+    ``"auto"`` runs, per stack, the physics-informed network where its held-out table says it
+    beats Wiener SIM at the stack's measured signal level and Wiener SIM elsewhere
+    (docs/networks.md: it beat Wiener and Richardson-Lucy at 5, 10 and 20 photons on a
+    microscope it never saw). Without it: bundled DFCAN weights whose name mentions the
+    channel's demo structure (microtubules for 488, clathrin-coated pits for 561), then any
+    9-frame DFCAN weights, then ``"wiener"``.
     """
     from livesr.models import bundled_weights
+    from livesr.reconstruct._physics_rec import DEFAULT_PHYSICS_MODEL
+
+    if DEFAULT_PHYSICS_MODEL in bundled_weights():
+        return "auto"
 
     names = [n for n in bundled_weights() if "dfcan" in n.lower()]
     names = [n for n in names if "sisr" not in n.lower() and "wf" not in n.lower()]
@@ -82,7 +90,9 @@ def build_reconstructors(
     Parameters
     ----------
     models : mapping of channel -> model
-        ``"wiener"``, a bundled weights name or a ``.safetensors`` path.
+        ``"wiener"``, ``"auto"`` (per stack, the shipped physics-informed network where its
+        held-out table says it beats Wiener, else Wiener), a bundled weights name or a
+        ``.safetensors`` path.
     backend : str
         Backend for network models (``"auto"``, ``"torch"``, ``"onnxruntime"``, ...);
         ``"wiener"`` forces conventional SIM for every channel.
@@ -118,8 +128,18 @@ def build_reconstructors(
             )
         else:
             cfg = config.backend.model_copy(update={"backend": backend})
+            known = channel in config.optics.emission_um
+            # Physics-informed models (and "auto") run Wiener SIM first and need the
+            # instrument; raw-frame networks ignore it.
+            microscope = {
+                "pattern": config.pattern,
+                "optics": config.optics,
+                "channel": channel if known else None,
+                "calibration": config.calibration,
+                "allow_nominal": config.calibration is None,
+            }
             out[channel] = StackReconstructor.create(
-                model, cfg, frame_shape=frame_shape, threads=threads
+                model, cfg, frame_shape=frame_shape, threads=threads, microscope=microscope
             )
         info = out[channel].reconstructor.info
         logger.info("channel %s: %s on %s (%s)", channel, info.name, info.backend, info.device)

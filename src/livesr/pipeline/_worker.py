@@ -428,6 +428,9 @@ class InferenceWorker:
             "backfill": latency_ms is None,
             "backend": f"{prov.get('backend')}-{prov.get('device')}",
         }
+        if "method" in prov:  # --method auto: the choice for this stack
+            values["method"] = prov["method"]
+            values["signal_photons"] = prov.get("signal_photons")
         self.sr_writer.put(key, sr, values)
 
     def _live(self, stack: SIMStack) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from livesr._version import __version__
-from livesr.config import BackendConfig, ModelConfig, ReconstructorSpec
+from livesr.config import BackendConfig, ModelConfig, NormalizationSpec, ReconstructorSpec
 
 from ._normalize import NormalizationStats, PercentileNormalizer
 from ._protocol import Reconstructor
@@ -98,6 +98,7 @@ class StackReconstructor:
         *,
         frame_shape: tuple[int, int] | None = None,
         normalizer: PercentileNormalizer | None = None,
+        microscope: dict[str, Any] | None = None,
         **options: Any,
     ) -> StackReconstructor:
         """Build the backend with `create_reconstructor` and wrap it.
@@ -113,6 +114,11 @@ class StackReconstructor:
             Frame size of the run, so compiled backends are built for it.
         normalizer : PercentileNormalizer, optional
             Defaults to the model card's normalisation (the authors' min-max).
+        microscope : dict, optional
+            Wiener options (``pattern``, ``optics``, ``channel``, ``calibration``,
+            ``allow_nominal``, ``workers``) used only by a model that runs Wiener SIM first
+            (card ``input == "wiener+widefield"``, or ``model="auto"``); ignored otherwise, so
+            callers can always pass the instrument.
         **options
             More `create_reconstructor` keyword arguments.
 
@@ -138,6 +144,11 @@ class StackReconstructor:
             return cls(rec, spec=wiener_spec(options, frame_shape))
         # Without torch, a bundled model runs on its shipped ONNX graph: its card (read from
         # the safetensors header, torch-free) stands in for the loaded network.
+        auto = isinstance(model, str) and model == "auto"
+        if auto:
+            from ._physics_rec import DEFAULT_PHYSICS_MODEL
+
+            model = DEFAULT_PHYSICS_MODEL
         card = bundled_graph_card(model)
         weights_sha256: str | None
         if card is None:
@@ -149,6 +160,32 @@ class StackReconstructor:
         settings = BackendConfig.model_validate(
             {"backend": backend, "device": device.split(":")[0], **chosen}
         )
+        if card.get("input") == "wiener+widefield":
+            from ._physics_rec import build_physics_informed
+
+            options = {**(microscope or {}), **options}
+
+            rec, sim = build_physics_informed(
+                target, card, settings, device, frame_shape, auto=auto, options=options
+            )
+            ref = "auto" if auto else model_reference(model)
+            spec = None
+            if ref is not None:
+                info = rec.info
+                spec = ReconstructorSpec(
+                    **settings.model_dump(exclude={"backend", "device"}),
+                    backend=info.backend,
+                    device=info.device.split(":")[0],
+                    model=ref,
+                    weights_sha256=weights_sha256,
+                    normalization=NormalizationSpec(method="none"),
+                    frame_shape=frame_shape,
+                    threads=options.get("threads"),
+                    sim=sim,
+                )
+            return cls(rec, model_card=card, normalize=False, spec=spec)
+        if auto:
+            raise ValueError(f"--method auto needs a physics-informed model, not {model!r}")
         norm = normalization_spec(card, normalizer)
         threads = options.pop("threads", None)
         rec = create_reconstructor(
@@ -196,6 +233,28 @@ class StackReconstructor:
 
         from .runtimes._bundled_onnx import bundled_graph_card
 
+        if spec.sim is not None and spec.model != "wiener":
+            from .conventional import SIMParameters
+
+            sim = spec.sim
+            params = sim.parameters
+            built = cls.create(
+                spec.model,
+                BackendConfig.model_validate(spec.model_dump(include=set(BackendConfig.model_fields))),
+                frame_shape=spec.frame_shape, pattern=sim.pattern, optics=sim.optics,
+                channel=sim.channel, threads=spec.threads, calibration=sim.calibration,
+                params=None if params is None else SIMParameters.from_dict(params),
+                allow_nominal=sim.allow_nominal,
+            )  # fmt: skip
+            if spec.weights_sha256 is not None and built._spec is not None:
+                recorded = built._spec.weights_sha256
+                if recorded is not None and recorded != spec.weights_sha256:
+                    raise WeightsUnavailableError(
+                        f"the weights of {spec.model} are not the ones this run recorded "
+                        f"(tensors sha256 {spec.weights_sha256[:12]}...)"
+                    )
+            built._spec = spec
+            return built
         if spec.sim is not None:
             from .conventional import SIMParameters
 
@@ -348,6 +407,11 @@ class StackReconstructor:
             out[i] = y[i] if st is None else self.normalizer.denormalize(y[i], st)
             frames = list(range(n_raw)) if raw_frames is None else list(raw_frames[i])
             prov = self._provenance(st, frames)
+            choices = getattr(self.reconstructor, "last_choices", None)
+            if choices:
+                # --method auto: which method made this stack, at which measured signal.
+                prov["method"] = choices[i]
+                prov["signal_photons"] = round(float(self.reconstructor.last_photons[i]), 2)  # type: ignore[attr-defined]
             if n_raw != in_frames:
                 prov["input"] = f"wide-field mean of {n_raw} raw frames"
             provenances.append(prov)
@@ -360,7 +424,8 @@ class StackReconstructor:
             normalization = {**self.normalizer.to_dict(), **stats.to_dict()}
         prov = {**self._static, "normalization": normalization, "raw_frames": frames}
         report = getattr(self.reconstructor, "report", None)
-        if self._static["backend"] == "wiener" and callable(report):
+        physics = getattr(self.reconstructor, "physics_informed", False)
+        if (self._static["backend"] == "wiener" or physics) and callable(report):
             # Wiener SIM estimates its parameters on the first stack it sees; recording them
             # lets reprocessing reuse them and reproduce the live SR exactly.
             prov["sim_parameters"] = report()
