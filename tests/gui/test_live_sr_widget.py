@@ -83,8 +83,8 @@ def test_run_acquires_the_users_sequence_as_sim_with_live_sr(
     # The ndv view shows the newest SR and wide-field of both channels, as stored.
     store = open_store(widget.last_store)
     t = TIMEPOINTS - 1
-    wf = [np.asarray(store.wf[t, c]) for c in (0, 1)]
-    sr = [np.asarray(store.sr[t, c]) for c in (0, 1)]
+    wf = [np.asarray(store.wf[t, c, 0]) for c in (0, 1)]
+    sr = [np.asarray(store.sr[t, c, 0]) for c in (0, 1)]
     shown_wf, shown_sr = settle(widget.preview, wf, sr)
     for shown, expected in ((shown_wf, wf), (shown_sr, sr)):
         assert len(shown) == 2
@@ -113,8 +113,8 @@ def test_cancel_stops_the_live_run_and_the_store_says_so(core, tmp_path: Path) -
         time.sleep(0.01)
     widget.mda.control_btns.cancel_btn.click()  # the MDA panel's own Cancel
     _wait_for(results, widget)
-    assert results[0].status == "canceled"
-    assert open_store(widget.last_store).status == "canceled"
+    assert results[0].status == "interrupted"
+    assert open_store(widget.last_store).status == "interrupted"
 
 
 def test_with_live_sr_off_run_is_the_plain_mda(core, tmp_path: Path) -> None:
