@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,20 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
+#: Test folders that make Qt widgets (ndv viewers, the MDA panel).
+_QT_DIRS = ("gui", "preview")
+
+
+def _makes_qt_widgets(item: pytest.Item) -> bool:
+    parts = Path(str(item.fspath)).parts
+    return any(d in parts for d in _QT_DIRS) or "qt" in Path(str(item.fspath)).stem
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Qt widget tests run last: a Qt object whose last reference drops on another thread (a
+    # zarr or tensorstore worker collecting garbage) is destroyed off the GUI thread, which
+    # can crash the whole run; seen once in a clean-clone run right after the GUI tests.
+    items.sort(key=_makes_qt_widgets)
     # `gpu` tests are skipped, never failed, on machines without CUDA.
     if _cuda_available():
         return
@@ -31,6 +45,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip_gpu)
+
+
+@pytest.fixture(autouse=True)
+def _qt_objects_die_on_the_main_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    # Collect a Qt test's garbage here, on the GUI (main) thread, not later on a worker's.
+    yield
+    if _makes_qt_widgets(request.node):
+        import gc
+
+        gc.collect()
 
 
 @pytest.fixture(autouse=True)
