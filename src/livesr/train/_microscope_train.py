@@ -27,6 +27,7 @@ from livesr.reconstruct.conventional import (
     repair_hot_pixels,
 )
 
+from ._checkpoint import load_checkpoint
 from ._microscopes import SimField, draw_stack, make_field
 
 __all__ = [
@@ -160,7 +161,7 @@ def train_microscopes(
         ck = folder / f"checkpoint_{v}.pt"
         done[v] = 0
         if resume and ck.exists():
-            state = torch.load(ck, map_location=dev, weights_only=False)
+            state = load_checkpoint(ck, dev)
             net.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])
             done[v] = int(state["patches"])
@@ -266,15 +267,13 @@ def export_piunet(
     description: str = "",
 ) -> Path:
     """A `train_microscopes` checkpoint as safetensors + card (data, ranges, command)."""
-    import torch
-
     from livesr import __version__
     from livesr.models import ModelCard, Normalisation, save_weights
     from livesr.models._piunet import PIUNet
 
     from ._microscopes import TRAINING_RANGES
 
-    state = torch.load(Path(checkpoint), map_location="cpu", weights_only=False)
+    state = load_checkpoint(Path(checkpoint))
     raw = state.get("variant") == "raw"
     width = int(state["width"])
     net = PIUNet(9 if raw else 2, 2 if raw else 1, width, raw_input=raw)
