@@ -16,15 +16,13 @@ Values are NaN (or 0 for codes) where no record was made (QC off, decimated, or 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._keys import StackKey
-
-if TYPE_CHECKING:
-    import zarr
+from ._store_parts import StoreParts
 
 __all__ = ["FIT_STATUS_CODES", "LEVEL_CODES", "PATTERN_SOURCE_CODES", "QC_FIELDS", "QualityImages"]
 
@@ -63,26 +61,8 @@ QC_FIELDS: dict[str, tuple[str, Any]] = {
 QC_VECTOR_FIELDS = ("chi2", "modulation")
 
 
-class QualityImages:
+class QualityImages(StoreParts):
     """The quality half of `SRStore` (a mixin: the store supplies group, info and arrays)."""
-
-    _group: zarr.Group
-
-    if TYPE_CHECKING:
-
-        @property
-        def info(self) -> dict[str, Any]: ...
-        @property
-        def channels(self) -> tuple[str, ...]: ...
-        @property
-        def n_positions(self) -> int: ...
-        @property
-        def n_z(self) -> int: ...
-        @property
-        def n_timepoints(self) -> int: ...
-        def _array(self, name: str) -> zarr.Array: ...
-        def _update_info(self, **changes: Any) -> None: ...
-        def _ensure_t(self, t: int, names: Sequence[str]) -> None: ...
 
     def add_quality(self, name: str = "sr", n_angles: int = 3) -> None:
         """Add the quality arrays of SR image `name` (does nothing if they exist)."""

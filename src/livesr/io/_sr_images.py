@@ -19,7 +19,6 @@ another's and the root attributes are not rewritten while frames flow.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,6 +27,7 @@ from numpy.typing import NDArray
 from livesr.config import ReconstructorSpec
 
 from ._keys import StackKey
+from ._store_parts import StoreParts
 
 if TYPE_CHECKING:
     import zarr
@@ -55,30 +55,14 @@ STACK_FIELDS: dict[str, tuple[str, Any]] = {
 }
 
 
-class SRImages:
+class SRImages(StoreParts):
     """The SR-image half of `SRStore` (a mixin: the store supplies group, info and arrays)."""
-
-    path: Path
-    _group: zarr.Group
 
     if TYPE_CHECKING:
 
-        @property
-        def info(self) -> dict[str, Any]: ...
-        @property
-        def channels(self) -> tuple[str, ...]: ...
-        @property
-        def n_timepoints(self) -> int: ...
-        @property
-        def n_positions(self) -> int: ...
-        @property
-        def n_z(self) -> int: ...
-        def _array(self, name: str) -> zarr.Array: ...
-        def _update_info(self, **changes: Any) -> None: ...
         def _create_image(
             self, path: str, name: str, n_t: int, shape: tuple[int, int], pixel_size_um: float
         ) -> None: ...
-        def _ensure_t(self, t: int, names: Sequence[str]) -> None: ...
         def _image_path(self, name: str, p: int) -> str: ...
         def _image_array(self, name: str, p: int) -> zarr.Array: ...
 
