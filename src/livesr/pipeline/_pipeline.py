@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -28,6 +25,7 @@ from ._process import ProcessReconstructor, move_to_processes
 from ._quality import QualityWorker
 from ._raw_writer import RawWriter
 from ._signals import PipelineSignals, PipelineSummary, StackInfo
+from ._stop_signal import StopOnSignal
 from ._worker import ChannelReconstructor, InferenceWorker
 
 if TYPE_CHECKING:
@@ -190,7 +188,7 @@ class LivePipeline:
         self._affinity: ThreadAffinity | None = None
         self._entered = False
         self._canceled = False
-        self._stop = _StopOnSignal(self._request_stop)
+        self._stop = StopOnSignal(self._request_stop)
         #: Why the run stopped early: ``"SIGINT"``, ``"SIGTERM"`` or None.
         self.stopped_by: str | None = None
 
@@ -548,75 +546,3 @@ class LivePipeline:
 #: Longest the end of a run waits for the MDA to stop, and for inference to stop.
 _MDA_STOP_TIMEOUT_S = 10.0
 _FINISH_TIMEOUT_S = 60.0
-
-
-class _StopOnSignal:
-    """SIGINT/SIGTERM stop a run cleanly instead of unwinding it (main thread only).
-
-    Python's default SIGINT raises KeyboardInterrupt wherever the main thread is, e.g. inside
-    pymmcore-plus's runner, which then never reports finished (the run hung), and SIGTERM
-    kills the process without a flush. While a run is open, both only ask for a stop: a
-    thread of this class calls `on_stop` (cancel the MDA, skip backfill) outside the handler,
-    since the handler may interrupt the main thread while it holds the runner's lock. A third
-    signal falls back to the previous handler. Installed only over Python's own default
-    handlers (an application's handlers are left alone), and restored when the run ends.
-    """
-
-    _SIGNALS = ("SIGINT", "SIGTERM")
-
-    def __init__(self, on_stop: Callable[[str], None]) -> None:
-        self._on_stop = on_stop
-        self._old: dict[int, Any] = {}
-        self._event = threading.Event()
-        self._closed = False
-        self._count = 0
-        self._signame = ""
-        self._thread: threading.Thread | None = None
-
-    def install(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
-        for name in self._SIGNALS:
-            signum = getattr(signal, name)
-            if signal.getsignal(signum) is defaults[signum]:
-                self._old[signum] = signal.signal(signum, self._handler)
-        if self._old:
-            self._thread = threading.Thread(target=self._wait, name="livesr-stop", daemon=True)
-            self._thread.start()
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        self._count += 1
-        if self._count >= 3 and signum in self._old:
-            old = self._old[signum]
-            self.restore()
-            if callable(old):
-                old(signum, frame)
-            else:
-                signal.raise_signal(signum)
-            return
-        if self._count == 1:
-            self._signame = signal.Signals(signum).name
-            self._event.set()
-        else:
-            print(
-                "livesr: stopping, writing the acquired frames to disk (signal once more to "
-                "abort at once)",
-                file=sys.stderr,
-            )
-
-    def _wait(self) -> None:
-        self._event.wait()
-        if not self._closed:
-            with exceptions_logged("stopping the run"):
-                self._on_stop(self._signame)
-
-    def restore(self) -> None:
-        self._closed = True
-        self._event.set()
-        for signum, old in self._old.items():
-            with contextlib.suppress(ValueError):  # not the main thread any more
-                signal.signal(signum, old)
-        self._old = {}
-        if self._thread is not None:
-            self._thread.join(1.0)
