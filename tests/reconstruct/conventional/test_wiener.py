@@ -77,6 +77,37 @@ def test_parameters_are_estimated_once_and_cached() -> None:
     assert len(report["angles"]) == 3
 
 
+def test_openblas_runs_single_threaded_during_a_stack_and_is_restored_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The band separation's tiny products woke OpenBLAS's pool, whose spin-waiting threads
+    # doubled the CPU cost per stack (bench: --wiener, cpu_ms_p50).
+    from threadpoolctl import threadpool_info
+
+    def openblas_threads() -> list[int]:
+        return [
+            lib["num_threads"] for lib in threadpool_info() if lib["internal_api"] == "openblas"
+        ]
+
+    if not openblas_threads():
+        pytest.skip("numpy/scipy here are not built on OpenBLAS")
+    sample = simulate_sample("er", size=64, level=8, seed=4)
+    rec = WienerReconstructor(PatternConfig.linear(), OpticsConfig())
+    rec.calibrate(sample.raw[0])
+    before = openblas_threads()
+    during: list[list[int]] = []
+    original = WienerReconstructor._one
+
+    def spy(self: WienerReconstructor, frames: np.ndarray) -> np.ndarray:
+        during.append(openblas_threads())
+        return original(self, frames)
+
+    monkeypatch.setattr(WienerReconstructor, "_one", spy)
+    rec(sample.raw[:2].astype(np.float32))
+    assert during and all(set(threads) == {1} for threads in during)
+    assert openblas_threads() == before
+
+
 def test_fixed_parameters_and_the_factory_give_the_same_image() -> None:
     sample = simulate_sample("er", size=64, level=7, seed=5)
     pattern, optics = PatternConfig.linear(), OpticsConfig()

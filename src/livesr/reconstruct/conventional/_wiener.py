@@ -21,6 +21,7 @@ from livesr.config import Calibration, OpticsConfig, PatternConfig
 from livesr.reconstruct._protocol import ReconstructorInfo
 
 from ._bands import RadialOTF, frequency_radius
+from ._blas import single_threaded_blas
 from ._calibrate import calibration_parameters
 from ._checks import check_stack
 from ._estimate import estimate_parameters
@@ -212,7 +213,8 @@ class WienerReconstructor:
         if self._cache is None or self._cache.shape != shape:
             self._cache = self._build(shape, data)
         self._stacks += len(data)
-        return np.stack([self._one(frames) for frames in data])[:, np.newaxis]
+        with single_threaded_blas():
+            return np.stack([self._one(frames) for frames in data])[:, np.newaxis]
 
     def close(self) -> None:
         """Drop the cached filters."""
@@ -280,7 +282,8 @@ class WienerReconstructor:
         # mean removal), added back scaled by each stack's mean; it scales with the filter's
         # DC value when a later stack's own w changes the filter.
         self._cache = cache
-        cache.unit = self._one(np.ones((self._pattern.n_frames, *shape), np.float32))
+        with single_threaded_blas():
+            cache.unit = self._one(np.ones((self._pattern.n_frames, *shape), np.float32))
         self._unit_dc = complex(cache.filter[0, 0])
         return cache
 
