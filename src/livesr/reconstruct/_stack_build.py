@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from livesr.config import BackendConfig, ModelConfig, NormalizationSpec, ReconstructorSpec
+from livesr.config import (
+    BackendConfig,
+    ModelConfig,
+    NormalizationSpec,
+    ReconstructorSpec,
+    WienerSpec,
+)
 
 from ._normalize import PercentileNormalizer
 from ._protocol import Reconstructor
@@ -131,21 +137,10 @@ def _physics_parts(
     rec, sim = build_physics_informed(
         target, card, settings, device, frame_shape, auto=auto, options=options
     )
-    ref = "auto" if auto else model_reference(model)
-    spec = None
-    if ref is not None:
-        info = rec.info
-        spec = ReconstructorSpec(
-            **settings.model_dump(exclude={"backend", "device"}),
-            backend=info.backend,
-            device=info.device.split(":")[0],
-            model=ref,
-            weights_sha256=weights_sha256,
-            normalization=NormalizationSpec(method="none"),
-            frame_shape=frame_shape,
-            threads=options.get("threads"),
-            sim=sim,
-        )
+    spec = _spec_as_run(
+        "auto" if auto else model_reference(model), rec, settings, weights_sha256,
+        NormalizationSpec(method="none"), frame_shape, options.get("threads"), sim,
+    )  # fmt: skip
     return StackParts(rec, model_card=card, normalize=False, spec=spec)
 
 
@@ -170,24 +165,53 @@ def _network_parts(
         batch_size=settings.batch_size, tile_size=settings.tile_size,
         tile_overlap=settings.tile_overlap, threads=threads, **options,
     )  # fmt: skip
-    ref = model_reference(model)
-    spec = None
-    if ref is not None:
-        info = rec.info
-        spec = ReconstructorSpec(
-            **settings.model_dump(exclude={"backend", "device"}),
-            backend=info.backend,  # what "auto" resolved to, as it ran
-            device=info.device.split(":")[0],
-            model=ref,
-            weights_sha256=weights_sha256,
-            normalization=norm,
-            frame_shape=frame_shape,
-            threads=threads,
-        )
+    spec = _spec_as_run(
+        model_reference(model), rec, settings, weights_sha256, norm, frame_shape, threads
+    )
     return StackParts(
         rec,
         PercentileNormalizer(norm.p_low, norm.p_high, clip=norm.clip),
         model_card=card,
         normalize=norm.method != "none",
         spec=spec,
+    )
+
+
+def _spec_as_run(
+    ref: str | None,
+    rec: Reconstructor,
+    settings: BackendConfig,
+    weights_sha256: str | None,
+    normalization: NormalizationSpec,
+    frame_shape: tuple[int, int] | None,
+    threads: int | None,
+    sim: WienerSpec | None = None,
+) -> ReconstructorSpec | None:
+    """The spec that rebuilds `rec` as it runs; None when `ref` is (the model is an object).
+
+    Parameters
+    ----------
+    ref : str or None
+        How the spec names the model (`model_reference`, or ``"auto"``).
+    rec : Reconstructor
+        The backend built; its backend and device are recorded, which is what ``"auto"``
+        resolved to.
+    settings : BackendConfig
+        The requested precision, batch size and tiling.
+    weights_sha256, normalization, frame_shape, threads, sim
+        Recorded as they are (`ReconstructorSpec`'s fields).
+    """
+    if ref is None:
+        return None
+    info = rec.info
+    return ReconstructorSpec(
+        **settings.model_dump(exclude={"backend", "device"}),
+        backend=info.backend,
+        device=info.device.split(":")[0],
+        model=ref,
+        weights_sha256=weights_sha256,
+        normalization=normalization,
+        frame_shape=frame_shape,
+        threads=threads,
+        sim=sim,
     )
