@@ -157,71 +157,15 @@ def _bench(
         loaded = load_model(_model_config(model_name, in_frames, scale))
         for size in sizes:
             flops = count_flops(loaded.module, (1, loaded.in_frames, size, size))
-            input_text = f"{loaded.in_frames}x{size}x{size}"
             # Every (backend, batch) of this model and size, timed in one round robin.
-            recs: dict[tuple[str, int], Any] = {}
-            errors: dict[tuple[str, int], str] = {}
-            for n in batch:
-                for backend in backends:
-                    rec = _try_create(loaded, backend, (size, size), n, threads)
-                    if isinstance(rec, str):
-                        errors[backend, n] = rec
-                    else:
-                        recs[backend, n] = rec
+            recs, errors = _build_all(loaded, backends, batch, size, threads)
             rng = np.random.default_rng(0)
             inputs = {
                 n: rng.random((n, loaded.in_frames, size, size), dtype=np.float32) for n in batch
             }
-            for (_, n), rec in recs.items():
-                for _ in range(warmup):
-                    rec(inputs[n])
-            times: dict[tuple[str, int], list[float]] = {key: [] for key in recs}
-            for _ in range(repeats):
-                for (backend, n), rec in recs.items():  # round robin: fair under load
-                    time.sleep(SETTLE_S)
-                    start = time.perf_counter()
-                    rec(inputs[n])
-                    times[backend, n].append(time.perf_counter() - start)
-                # The peak is re-measured between rounds: on a shared host the load at
-                # start-up says little about the load during the timed calls.
-                peak = max(peak, matmul_peak_flops(repeats=1))
-            p50s = {key: float(np.median(t)) for key, t in times.items()}
-            for n in batch:
-                base = {"model": loaded.name, "input": input_text, "batch": n}
-                for backend in backends:
-                    if (backend, n) in errors:
-                        rows.append({**base, "backend": backend, "error": errors[backend, n]})
-                        continue
-                    rec = recs[backend, n]
-                    t = np.asarray(times[backend, n])
-                    p50 = p50s[backend, n]
-                    first_n = next(m for m in batch if (backend, m) in recs)
-                    first_backend = next(b for b in backends if (b, n) in recs)
-                    achieved = flops * n / p50
-                    rows.append(
-                        {
-                            **base,
-                            "backend": rec.info.backend,
-                            "device": rec.info.device,
-                            "precision": rec.info.precision,
-                            "threads": torch.get_num_threads(),
-                            "parts": rec.parts_for(inputs[n].shape)
-                            if hasattr(rec, "parts_for")
-                            else 1,
-                            "p50_ms": round(1e3 * p50, 1),
-                            "p95_ms": round(1e3 * float(np.percentile(t, 95)), 1),
-                            "best_ms": round(1e3 * float(t.min()), 1),
-                            "sr_fps": round(n / p50, 3),
-                            "gflop_frame": round(flops / 1e9, 2),
-                            "gflops": round(achieved / 1e9, 1),
-                            "_achieved": achieved,
-                            "vs_first": round(p50s[first_backend, n] / p50, 3),
-                            "vs_first_batch": round(
-                                (n / p50) / (first_n / p50s[backend, first_n]), 3
-                            ),
-                            "repeats": repeats,
-                        }
-                    )
+            times, peak = _round_robin(recs, inputs, repeats, warmup, peak)
+            base = {"model": loaded.name, "input": f"{loaded.in_frames}x{size}x{size}"}
+            rows += _size_rows(base, flops, backends, batch, recs, errors, times, inputs, repeats)
             for rec in recs.values():
                 rec.close()
     # One peak for the whole run (the best seen), so every row is compared with the same one.
@@ -230,4 +174,125 @@ def _bench(
         if "_achieved" in row:
             row["peak_gflops"] = round(peak / 1e9, 1)
             row["peak_pct"] = round(100 * row.pop("_achieved") / peak, 2)
+    return rows
+
+
+def _build_all(
+    loaded: Any, backends: Sequence[str], batch: Sequence[int], size: int, threads: int | None
+) -> tuple[dict[tuple[str, int], Any], dict[tuple[str, int], str]]:
+    """Every (backend, batch size) reconstructor of one model and frame size.
+
+    Returns
+    -------
+    recs : dict of (backend, batch) to Reconstructor
+        Those built, in (batch, backend) order: the round-robin order.
+    errors : dict of (backend, batch) to str
+        Why each of the others cannot run here.
+    """
+    recs: dict[tuple[str, int], Any] = {}
+    errors: dict[tuple[str, int], str] = {}
+    for n in batch:
+        for backend in backends:
+            rec = _try_create(loaded, backend, (size, size), n, threads)
+            if isinstance(rec, str):
+                errors[backend, n] = rec
+            else:
+                recs[backend, n] = rec
+    return recs, errors
+
+
+def _round_robin(
+    recs: dict[tuple[str, int], Any],
+    inputs: dict[int, Any],
+    repeats: int,
+    warmup: int,
+    peak: float,
+) -> tuple[dict[tuple[str, int], list[float]], float]:
+    """Warm every reconstructor up, then time them in turn, `repeats` rounds.
+
+    Parameters
+    ----------
+    recs : dict of (backend, batch) to Reconstructor
+        What to time, in round-robin order.
+    inputs : dict of int to ndarray
+        float32 input (batch, F, Y, X) per batch size.
+    repeats, warmup : int
+        Timed rounds, and untimed calls per reconstructor before them.
+    peak : float
+        Best matmul FLOP/s so far.
+
+    Returns
+    -------
+    times : dict of (backend, batch) to list of float
+        Seconds of each timed call.
+    peak : float
+        `peak`, or better if a re-measurement between rounds found more.
+    """
+    for (_, n), rec in recs.items():
+        for _ in range(warmup):
+            rec(inputs[n])
+    times: dict[tuple[str, int], list[float]] = {key: [] for key in recs}
+    for _ in range(repeats):
+        for (backend, n), rec in recs.items():  # round robin: fair under load
+            time.sleep(SETTLE_S)
+            start = time.perf_counter()
+            rec(inputs[n])
+            times[backend, n].append(time.perf_counter() - start)
+        # The peak is re-measured between rounds: on a shared host the load at
+        # start-up says little about the load during the timed calls.
+        peak = max(peak, matmul_peak_flops(repeats=1))
+    return times, peak
+
+
+def _size_rows(
+    base: dict[str, Any],
+    flops: float,
+    backends: Sequence[str],
+    batch: Sequence[int],
+    recs: dict[tuple[str, int], Any],
+    errors: dict[tuple[str, int], str],
+    times: dict[tuple[str, int], list[float]],
+    inputs: dict[int, Any],
+    repeats: int,
+) -> list[dict[str, Any]]:
+    """The rows of one model and frame size: a row per (batch, backend), errors included.
+
+    ``_achieved`` (FLOP/s) stays in each timed row until the run's peak is known.
+    """
+    import torch
+
+    rows: list[dict[str, Any]] = []
+    p50s = {key: float(np.median(t)) for key, t in times.items()}
+    for n in batch:
+        for backend in backends:
+            if (backend, n) in errors:
+                rows.append({**base, "batch": n, "backend": backend, "error": errors[backend, n]})
+                continue
+            rec = recs[backend, n]
+            t = np.asarray(times[backend, n])
+            p50 = p50s[backend, n]
+            first_n = next(m for m in batch if (backend, m) in recs)
+            first_backend = next(b for b in backends if (b, n) in recs)
+            achieved = flops * n / p50
+            rows.append(
+                {
+                    **base,
+                    "batch": n,
+                    "backend": rec.info.backend,
+                    "device": rec.info.device,
+                    "precision": rec.info.precision,
+                    "threads": torch.get_num_threads(),
+                    "parts": rec.parts_for(inputs[n].shape) if hasattr(rec, "parts_for") else 1,
+                    "p50_ms": round(1e3 * p50, 1),
+                    "p95_ms": round(1e3 * float(np.percentile(t, 95)), 1),
+                    "best_ms": round(1e3 * float(t.min()), 1),
+                    "sr_fps": round(n / p50, 3),
+                    "gflop_frame": round(flops / 1e9, 2),
+                    "gflops": round(achieved / 1e9, 1),
+                    "_achieved": achieved,
+                    "vs_first": round(p50s[first_backend, n] / p50, 3),
+                    "vs_first_batch": round((n / p50) / (first_n / p50s[backend, first_n]), 3),
+                    "repeats": repeats,
+                }
+            )
     return rows

@@ -91,9 +91,8 @@ def bench_pipeline(
     list of dict
         One row per (model, size).
     """
-    from livesr.acquire import close_core, open_core, sim_events
+    from livesr.acquire import close_core, open_core
     from livesr.config import PipelineConfig
-    from livesr.pipeline import LivePipeline, build_reconstructors
 
     backend = backends[0] if backends else "auto"
     rows: list[dict[str, Any]] = []
@@ -110,86 +109,151 @@ def bench_pipeline(
                 runs: list[dict[str, float]] = []
                 places: set[str] = set()
                 for r in range(repeats):
-                    # The bare camera's rate does not depend on the run's length.
-                    short = seq.replace(time_plan={"interval": 0, "loops": min(timepoints, 100)})
-                    off = _camera_fps_off(core, list(sim_events(short, config.pattern)))
-                    recs = build_reconstructors(
-                        {"488": model, "561": model},
-                        backend=backend,
-                        frame_shape=(int(size), int(size)),
-                        config=config,
-                    )
-                    standalone = _standalone_fps(core, recs, config.pattern.n_frames)
-                    out = tmp / f"run{r}.zarr"
-                    with (
-                        LivePipeline(core, seq, out, reconstructors=recs, config=config) as pipe,
-                        _RSSSampler() as rss,
-                    ):
-                        pipe.run()
-                    s = pipe.summary
-                    shutil.rmtree(out, ignore_errors=True)
-                    runs.append(
-                        {
-                            "camera_fps_off": off,
-                            "camera_fps_on": s.camera_fps or float("nan"),
-                            "sr_fps_standalone": standalone,
-                            "sr_fps_live": s.sr_fps or 0.0,
-                            "latency_p50_ms": s.latency_p50_ms or float("nan"),
-                            "latency_p95_ms": s.latency_p95_ms or float("nan"),
-                            "sr_live": s.sr_live,
-                            "sr_backfilled": s.sr_backfilled,
-                            "raw_lag_p50_ms": s.raw_lag_p50_ms or float("nan"),
-                            "raw_lag_p99_ms": s.raw_lag_p99_ms or float("nan"),
-                            "raw_lag_max_ms": s.raw_lag_max_ms or float("nan"),
-                            "raw_stalled": float(any("keep up" in e for e in s.errors)),
-                            "rss_peak_mb": rss.peak_mb,
-                            "rss_growth_pct": rss.growth_pct,
-                            "qc_checked": s.qc_checked,
-                            "qc_ms_mean": s.qc_ms_mean or float("nan"),
-                        }
-                    )
-                    # "process (pid N)" or "thread", per channel
-                    places.update(m.split(" (")[0] for m in s.inference.values())
+                    run, where = _measure(
+                        core, seq, config, model=model, backend=backend, size=int(size),
+                        timepoints=timepoints, out=tmp / f"run{r}.zarr",
+                    )  # fmt: skip
+                    runs.append(run)
+                    places.update(where)
             finally:
                 close_core(core)
-            med = {k: float(np.median([run[k] for run in runs])) for k in runs[0]}
-            rows.append(
-                {
-                    "model": model,
-                    "backend": "wiener" if model == "wiener" else backend,
-                    "size": int(size),
-                    "exposure_ms": exposure_ms,
-                    "positions": positions,
-                    "z_planes": z_planes,
-                    "frames": timepoints * positions * z_planes * 2 * 9,
-                    "camera_fps_off": round(med["camera_fps_off"], 1),
-                    "camera_fps_on": round(med["camera_fps_on"], 1),
-                    "camera_ratio": round(med["camera_fps_on"] / med["camera_fps_off"], 3),
-                    "sr_fps_standalone": round(med["sr_fps_standalone"], 2),
-                    "sr_fps_live": round(med["sr_fps_live"], 2),
-                    "sr_ratio": round(med["sr_fps_live"] / med["sr_fps_standalone"], 3),
-                    # With no stack skipped the camera set the pace, not the reconstructor,
-                    # and sr_ratio is not a measure of pipeline overhead.
-                    "sr_bound": "reconstructor" if med["sr_backfilled"] else "camera",
-                    "latency_p50_ms": round(med["latency_p50_ms"], 1),
-                    "latency_p95_ms": round(med["latency_p95_ms"], 1),
-                    "sr_live": int(med["sr_live"]),
-                    "sr_backfilled": int(med["sr_backfilled"]),
-                    "inference": "+".join(sorted(places)) or "-",
-                    "qc_every": int(every),
-                    "qc_checked": int(med["qc_checked"]),
-                    "qc_ms_mean": round(med["qc_ms_mean"], 2),
-                    "raw_lag_p50_ms": round(med["raw_lag_p50_ms"], 1),
-                    "raw_lag_p99_ms": round(med["raw_lag_p99_ms"], 1),
-                    "raw_lag_max_ms": round(med["raw_lag_max_ms"], 1),
-                    "raw_stalled": bool(med["raw_stalled"]),
-                    "rss_peak_mb": round(med["rss_peak_mb"], 1),
-                    "rss_growth_pct": round(med["rss_growth_pct"], 1),
-                }
-            )
+            row = _row(
+                runs, places, model=model, backend=backend, size=int(size),
+                exposure_ms=exposure_ms, positions=positions, z_planes=z_planes,
+                timepoints=timepoints, qc_every=int(every),
+            )  # fmt: skip
+            rows.append(row)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return rows
+
+
+def _measure(
+    core: Any,
+    seq: Any,
+    config: Any,
+    *,
+    model: str,
+    backend: str,
+    size: int,
+    timepoints: int,
+    out: Path,
+) -> tuple[dict[str, float], set[str]]:
+    """One run of a configuration: the bare camera, the reconstructor alone, then live.
+
+    Parameters
+    ----------
+    core : UniMMCore
+        The demo microscope, camera size and exposure set.
+    seq : useq.MDASequence
+        The live run's sequence.
+    config : PipelineConfig
+        The live run's configuration (inference mode, QC).
+    model, backend : str
+        What reconstructs both channels.
+    size : int
+        Camera frame side, px.
+    timepoints : int
+        Time points of `seq` (the bare-camera run uses at most 100).
+    out : Path
+        Run store of the live run; deleted afterwards.
+
+    Returns
+    -------
+    figures : dict of str to float
+        The run's raw figures (rates, latencies, raw lag, memory, QC).
+    places : set of str
+        Where the channels were reconstructed (``"process"``, ``"thread"``).
+    """
+    from livesr.acquire import sim_events
+    from livesr.pipeline import LivePipeline, build_reconstructors
+
+    # The bare camera's rate does not depend on the run's length.
+    short = seq.replace(time_plan={"interval": 0, "loops": min(timepoints, 100)})
+    off = _camera_fps_off(core, list(sim_events(short, config.pattern)))
+    recs = build_reconstructors(
+        {"488": model, "561": model},
+        backend=backend,
+        frame_shape=(size, size),
+        config=config,
+    )
+    standalone = _standalone_fps(core, recs, config.pattern.n_frames)
+    with (
+        LivePipeline(core, seq, out, reconstructors=recs, config=config) as pipe,
+        _RSSSampler() as rss,
+    ):
+        pipe.run()
+    s = pipe.summary
+    shutil.rmtree(out, ignore_errors=True)
+    figures = {
+        "camera_fps_off": off,
+        "camera_fps_on": s.camera_fps or float("nan"),
+        "sr_fps_standalone": standalone,
+        "sr_fps_live": s.sr_fps or 0.0,
+        "latency_p50_ms": s.latency_p50_ms or float("nan"),
+        "latency_p95_ms": s.latency_p95_ms or float("nan"),
+        "sr_live": s.sr_live,
+        "sr_backfilled": s.sr_backfilled,
+        "raw_lag_p50_ms": s.raw_lag_p50_ms or float("nan"),
+        "raw_lag_p99_ms": s.raw_lag_p99_ms or float("nan"),
+        "raw_lag_max_ms": s.raw_lag_max_ms or float("nan"),
+        "raw_stalled": float(any("keep up" in e for e in s.errors)),
+        "rss_peak_mb": rss.peak_mb,
+        "rss_growth_pct": rss.growth_pct,
+        "qc_checked": s.qc_checked,
+        "qc_ms_mean": s.qc_ms_mean or float("nan"),
+    }
+    # "process (pid N)" or "thread", per channel
+    return figures, {m.split(" (")[0] for m in s.inference.values()}
+
+
+def _row(
+    runs: list[dict[str, float]],
+    places: set[str],
+    *,
+    model: str,
+    backend: str,
+    size: int,
+    exposure_ms: float,
+    positions: int,
+    z_planes: int,
+    timepoints: int,
+    qc_every: int,
+) -> dict[str, Any]:
+    """The row of one configuration: the median of its runs' figures, rounded for the table."""
+    med = {k: float(np.median([run[k] for run in runs])) for k in runs[0]}
+    return {
+        "model": model,
+        "backend": "wiener" if model == "wiener" else backend,
+        "size": size,
+        "exposure_ms": exposure_ms,
+        "positions": positions,
+        "z_planes": z_planes,
+        "frames": timepoints * positions * z_planes * 2 * 9,
+        "camera_fps_off": round(med["camera_fps_off"], 1),
+        "camera_fps_on": round(med["camera_fps_on"], 1),
+        "camera_ratio": round(med["camera_fps_on"] / med["camera_fps_off"], 3),
+        "sr_fps_standalone": round(med["sr_fps_standalone"], 2),
+        "sr_fps_live": round(med["sr_fps_live"], 2),
+        "sr_ratio": round(med["sr_fps_live"] / med["sr_fps_standalone"], 3),
+        # With no stack skipped the camera set the pace, not the reconstructor,
+        # and sr_ratio is not a measure of pipeline overhead.
+        "sr_bound": "reconstructor" if med["sr_backfilled"] else "camera",
+        "latency_p50_ms": round(med["latency_p50_ms"], 1),
+        "latency_p95_ms": round(med["latency_p95_ms"], 1),
+        "sr_live": int(med["sr_live"]),
+        "sr_backfilled": int(med["sr_backfilled"]),
+        "inference": "+".join(sorted(places)) or "-",
+        "qc_every": qc_every,
+        "qc_checked": int(med["qc_checked"]),
+        "qc_ms_mean": round(med["qc_ms_mean"], 2),
+        "raw_lag_p50_ms": round(med["raw_lag_p50_ms"], 1),
+        "raw_lag_p99_ms": round(med["raw_lag_p99_ms"], 1),
+        "raw_lag_max_ms": round(med["raw_lag_max_ms"], 1),
+        "raw_stalled": bool(med["raw_stalled"]),
+        "rss_peak_mb": round(med["rss_peak_mb"], 1),
+        "rss_growth_pct": round(med["rss_growth_pct"], 1),
+    }
 
 
 def _sequence(timepoints: int, positions: int, z_planes: int, field_um: float) -> Any:

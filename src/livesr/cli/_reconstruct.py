@@ -131,7 +131,7 @@ def reconstruct(
     stacks pooled (one pattern per file). A rejected orientation is an error unless a calibration
     (--calibration) or --allow-nominal replaces it; every replacement is printed.
     """
-    from livesr.config import OpticsConfig, PatternConfig
+    from livesr.config import OpticsConfig
     from livesr.io import read_otf, read_stack
     from livesr.reconstruct import widefield
     from livesr.reconstruct.conventional import repair_hot_pixels
@@ -145,27 +145,12 @@ def reconstruct(
         data = raw.data[_frame_slice(frames)]
         px = pixel_size or raw.pixel_size_um or 0.0626
         optics = OpticsConfig.single(na=na, wavelength_um=wavelength, pixel_size_um=px)
-        pattern = PatternConfig(
-            n_angles=angles,
-            n_phases=phases,
-            k0_fraction=None if k0 else k0_fraction,
-            k0_per_um=k0,
-            angle_offset_deg=8.0 if angle_offset is None else angle_offset,
-            modulation=modulation,
-            nonlinear_harmonics=(0.3,) if orders == 2 else (),
-        )
+        pattern = _pattern(angles, phases, orders, k0, k0_fraction, angle_offset, modulation)
         measured = read_otf(otf) if otf is not None else None
         cal = _load_calibration(calibration)
     except (OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    n = pattern.n_frames
-    if data.shape[0] % n:
-        raise _fail(
-            f"{input}: {data.shape[0]} frames is not a multiple of {angles} angles x {phases} "
-            f"phases = {n}; set --angles/--phases to match, or select frames with --frames "
-            "START:STOP"
-        )
-    stacks = data.reshape(-1, n, *data.shape[-2:])
+    stacks = _split_stacks(data, pattern, input)
     report: dict[str, Any] = {
         "input": str(input),
         "method": method,
@@ -204,7 +189,58 @@ def reconstruct(
     except (OSError, ValueError, ImportError, RuntimeError) as exc:
         raise _fail(f"{input}: {exc}") from None
 
-    target = out or _default_out(input, method)
+    _write_outputs(out or _default_out(input, method), result, sr_pixel, report, params_out)
+    if method == "wiener":
+        _echo_fits(report)
+
+
+def _pattern(
+    angles: int, phases: int, orders: int, k0: Optional[float], k0_fraction: float,
+    angle_offset: Optional[float], modulation: float,
+) -> "PatternConfig":  # fmt: skip
+    """The nominal pattern the command's options describe.
+
+    Raises
+    ------
+    ValueError
+        If the options make no valid pattern (pydantic names the field).
+    """
+    from livesr.config import PatternConfig
+
+    return PatternConfig(
+        n_angles=angles,
+        n_phases=phases,
+        k0_fraction=None if k0 else k0_fraction,
+        k0_per_um=k0,
+        angle_offset_deg=8.0 if angle_offset is None else angle_offset,
+        modulation=modulation,
+        nonlinear_harmonics=(0.3,) if orders == 2 else (),
+    )
+
+
+def _split_stacks(data: np.ndarray, pattern: "PatternConfig", source: Path) -> np.ndarray:
+    """Frames (N*F, Y, X) as N SIM stacks (N, F, Y, X), F = angles x phases.
+
+    A frame count that is not a multiple of F exits with one error line.
+    """
+    n = pattern.n_frames
+    if data.shape[0] % n:
+        raise _fail(
+            f"{source}: {data.shape[0]} frames is not a multiple of {pattern.n_angles} angles x "
+            f"{pattern.n_phases} phases = {n}; set --angles/--phases to match, or select frames "
+            "with --frames START:STOP"
+        )
+    return data.reshape(-1, n, *data.shape[-2:])
+
+
+def _write_outputs(
+    target: Path,
+    result: np.ndarray,
+    sr_pixel: float,
+    report: dict[str, Any],
+    params_out: Optional[Path],
+) -> None:
+    """Write the image (and the report, if asked; it gains the output's facts); say so."""
     planes = _write_tiff(target, result, sr_pixel)
     report["output"] = str(target)
     report["output_pixel_size_um"] = sr_pixel
@@ -212,8 +248,6 @@ def reconstruct(
     if params_out is not None:
         params_out.write_text(json.dumps(report, indent=2, default=float))
     typer.echo(f"wrote {target} ({'x'.join(map(str, planes.shape))}, {sr_pixel * 1000:.1f} nm px)")
-    if method == "wiener":
-        _echo_fits(report)
 
 
 def _radial_otf(optics: "OpticsConfig", measured: "MeasuredOTF | None") -> "RadialOTF | None":

@@ -19,11 +19,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from livesr._version import __version__
-from livesr.config import BackendConfig, ModelConfig, NormalizationSpec, ReconstructorSpec
+from livesr.config import BackendConfig, ModelConfig, ReconstructorSpec
 
 from ._normalize import NormalizationStats, PercentileNormalizer
 from ._protocol import Reconstructor
-from ._spec import model_reference, normalization_spec, wiener_spec
+from ._stack_build import build_stack_parts
 
 if TYPE_CHECKING:
     import torch
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
     from livesr.models import LoadedModel
 
 __all__ = ["StackReconstructor"]
-
-_BACKEND_OPTIONS = ("device", "precision", "batch_size", "tile_size", "tile_overlap")
 
 
 class StackReconstructor:
@@ -128,91 +126,16 @@ class StackReconstructor:
         ``"wiener"``) gives an object with a `spec`; one built from an object in memory has
         none (no other process can rebuild it).
         """
-        from livesr.models import load_model
-
-        from ._factory import create_reconstructor, parse_backend
-        from .runtimes._bundled_onnx import bundled_graph_card
-
-        if isinstance(backend, BackendConfig):
-            options = {**{k: getattr(backend, k) for k in _BACKEND_OPTIONS}, **options}
-            backend = backend.backend
-        backend, device = parse_backend(backend, options.pop("device", "auto"))
-        chosen = {k: options.pop(k) for k in _BACKEND_OPTIONS[1:] if k in options}
-        if backend == "wiener" or (isinstance(model, str) and model == "wiener"):
-            rec = create_reconstructor("wiener", "wiener", frame_shape=frame_shape, **chosen,
-                                       **options)  # fmt: skip
-            return cls(rec, spec=wiener_spec(options, frame_shape))
-        # Without torch, a bundled model runs on its shipped ONNX graph: its card (read from
-        # the safetensors header, torch-free) stands in for the loaded network.
-        auto = isinstance(model, str) and model == "auto"
-        if auto:
-            from ._physics_rec import DEFAULT_PHYSICS_MODEL
-
-            model = DEFAULT_PHYSICS_MODEL
-        card = bundled_graph_card(model)
-        weights_sha256: str | None
-        if card is None:
-            loaded = load_model(model)
-            target: Any = loaded
-            card, weights_sha256 = loaded.card, loaded.weights_sha256
-        else:
-            target, weights_sha256 = model, card.get("weights_sha256")
-        settings = BackendConfig.model_validate(
-            {"backend": backend, "device": device.split(":")[0], **chosen}
-        )
-        if card.get("input") == "wiener+widefield":
-            from ._physics_rec import build_physics_informed
-
-            options = {**(microscope or {}), **options}
-
-            rec, sim = build_physics_informed(
-                target, card, settings, device, frame_shape, auto=auto, options=options
-            )
-            ref = "auto" if auto else model_reference(model)
-            spec = None
-            if ref is not None:
-                info = rec.info
-                spec = ReconstructorSpec(
-                    **settings.model_dump(exclude={"backend", "device"}),
-                    backend=info.backend,
-                    device=info.device.split(":")[0],
-                    model=ref,
-                    weights_sha256=weights_sha256,
-                    normalization=NormalizationSpec(method="none"),
-                    frame_shape=frame_shape,
-                    threads=options.get("threads"),
-                    sim=sim,
-                )
-            return cls(rec, model_card=card, normalize=False, spec=spec)
-        if auto:
-            raise ValueError(f"--method auto needs a physics-informed model, not {model!r}")
-        norm = normalization_spec(card, normalizer)
-        threads = options.pop("threads", None)
-        rec = create_reconstructor(
-            target, settings.backend, device, settings.precision, frame_shape=frame_shape,
-            batch_size=settings.batch_size, tile_size=settings.tile_size,
-            tile_overlap=settings.tile_overlap, threads=threads, **options,
+        parts = build_stack_parts(
+            model, backend, frame_shape=frame_shape, normalizer=normalizer,
+            microscope=microscope, options=options,
         )  # fmt: skip
-        ref = model_reference(model)
-        spec = None
-        if ref is not None:
-            info = rec.info
-            spec = ReconstructorSpec(
-                **settings.model_dump(exclude={"backend", "device"}),
-                backend=info.backend,  # what "auto" resolved to, as it ran
-                device=info.device.split(":")[0],
-                model=ref,
-                weights_sha256=weights_sha256,
-                normalization=norm,
-                frame_shape=frame_shape,
-                threads=threads,
-            )
         return cls(
-            rec,
-            PercentileNormalizer(norm.p_low, norm.p_high, clip=norm.clip),
-            model_card=card,
-            normalize=norm.method != "none",
-            spec=spec,
+            parts.reconstructor,
+            parts.normalizer,
+            model_card=parts.model_card,
+            normalize=parts.normalize,
+            spec=parts.spec,
         )
 
     @classmethod

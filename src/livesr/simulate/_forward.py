@@ -100,26 +100,14 @@ class SIMForwardModel:
         phase_offsets: Sequence[float] | None = None,
         phase_jitter: float = 0.0,
     ) -> None:
-        if len(shape) != 2 or min(shape) < 16:
-            raise ValueError(f"shape={shape} must be (Y, X) camera pixels, each at least 16")
-        if not 0 <= fluctuation < 0.5:
-            raise ValueError(f"fluctuation={fluctuation} must be a small fraction in [0, 0.5)")
-        if noise not in ("poisson", "fast"):
-            raise ValueError(f"noise={noise!r} is unknown; use 'poisson' or 'fast'")
+        if phase_offsets is None:
+            phase_offsets = [0.0] * pattern.n_angles
+        _check_arguments(shape, fluctuation, noise, phase_offsets, pattern.n_angles, phase_jitter)
         self.pattern, self.optics, self.camera = pattern, optics, camera
         self.shape = (int(shape[0]), int(shape[1]))
         self.channel = channel
         self.noise: NoiseMethod = noise
         self.fluctuation = float(fluctuation)
-        if phase_offsets is None:
-            phase_offsets = [0.0] * pattern.n_angles
-        if len(phase_offsets) != pattern.n_angles:
-            raise ValueError(
-                f"phase_offsets has {len(phase_offsets)} values; the pattern has "
-                f"{pattern.n_angles} angles (one global phase per angle, radians)"
-            )
-        if not 0 <= phase_jitter < math.pi:
-            raise ValueError(f"phase_jitter={phase_jitter} must be an rms error in [0, pi) rad")
         self.phase_offsets = np.asarray(phase_offsets, np.float64)
         self.phase_jitter = float(phase_jitter)
         p = self.pixel_size_um = optics.pixel_size_um
@@ -140,11 +128,21 @@ class SIMForwardModel:
                 f"{oversample * nyquist:.2f} /um must exceed the SIM passband "
                 f"{self.passband_per_um:.2f} /um"
             )
-        self.oversample = os_ = int(oversample)
+        self.oversample = int(oversample)
         # Anti-alias pre-blur: divided out later; amplifies by at most exp(2 pi^2 0.09) = 5.9.
         self.prefilter_um = 0.3 / self.passband_per_um
         radial = otf if otf is not None else (lambda k: ideal_otf_radial(k / self.cutoff_per_um))
+        self._init_grid(pad_px, radial)
 
+    def _init_grid(
+        self, pad_px: int, otf: Callable[[NDArray[np.float64]], NDArray[np.float64]]
+    ) -> None:
+        """Lay out the padded fine grid and the band transform that works on it.
+
+        Sets ``padded_shape`` (camera pixels, at least `pad_px` each side, FFT-friendly),
+        ``fine_shape``, ``fine_pixel_um`` and ``fine_origin_um``.
+        """
+        p, os_ = self.pixel_size_um, self.oversample
         ny, nx = self.shape
         self.padded_shape = (
             smooth_size(ny + 2 * pad_px, os_),
@@ -168,7 +166,7 @@ class SIMForwardModel:
             wavevectors=self.wavevectors,
             n_orders=self.n_orders,
             prefilter_um=self.prefilter_um,
-            otf=radial,
+            otf=otf,
             fine_origin_um=self.fine_origin_um,
         )
 
@@ -341,3 +339,33 @@ class SIMForwardModel:
             passband_per_um=self.passband_per_um,
             prefilter_um=self.prefilter_um,
         )
+
+
+def _check_arguments(
+    shape: tuple[int, int],
+    fluctuation: float,
+    noise: str,
+    phase_offsets: Sequence[float],
+    n_angles: int,
+    phase_jitter: float,
+) -> None:
+    """Refuse `SIMForwardModel` arguments that make no sense, with one clear line each.
+
+    Raises
+    ------
+    ValueError
+        For the first bad argument, checked in signature order.
+    """
+    if len(shape) != 2 or min(shape) < 16:
+        raise ValueError(f"shape={shape} must be (Y, X) camera pixels, each at least 16")
+    if not 0 <= fluctuation < 0.5:
+        raise ValueError(f"fluctuation={fluctuation} must be a small fraction in [0, 0.5)")
+    if noise not in ("poisson", "fast"):
+        raise ValueError(f"noise={noise!r} is unknown; use 'poisson' or 'fast'")
+    if len(phase_offsets) != n_angles:
+        raise ValueError(
+            f"phase_offsets has {len(phase_offsets)} values; the pattern has "
+            f"{n_angles} angles (one global phase per angle, radians)"
+        )
+    if not 0 <= phase_jitter < math.pi:
+        raise ValueError(f"phase_jitter={phase_jitter} must be an rms error in [0, pi) rad")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from ._gaussians import MIN_SIGMA_UM, Points
 from ._render import render_gaussians
-from ._structures import MIN_SIGMA_UM, STRUCTURES, Points, build_structure
+from ._structures import STRUCTURES, build_structure
 
 __all__ = ["Specimen"]
 

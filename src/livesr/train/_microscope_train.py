@@ -1,34 +1,33 @@
 """Training on the randomised-microscope simulator: physics-informed (and raw-frame) PIUNet.
 
 One data stream feeds one or both input variants, so the comparison is on exactly the same
-patches. Data: a ring buffer of simulated examples (`make_example`), one new example per step,
-random 64x64 raw-grid crops with the 8 dihedral flips (the physics is isotropic). Checkpoints
-(`checkpoint_<variant>.pt`, atomic) and a JSON-lines log go to the run folder; `resume=True`
-continues from the checkpoints. The same code runs on a CUDA GPU (`scripts/train_gpu.py`).
+patches. Data: a ring buffer of simulated examples (`make_example`, `ExampleStream` in
+`._microscope_examples`), one new example per step, random 64x64 raw-grid crops with the 8
+dihedral flips (the physics is isotropic). Checkpoints (`checkpoint_<variant>.pt`, atomic) and
+a JSON-lines log go to the run folder; `resume=True` continues from the checkpoints. The same
+code runs on a CUDA GPU (`scripts/train_gpu.py`).
+
+Threads: one training thread; torch uses `threads` intra-op threads.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
-
-from livesr.reconstruct._physics import physics_input, raw_input
-from livesr.reconstruct.conventional import (
-    SIMParameters,
-    WienerReconstructor,
-    repair_hot_pixels,
-)
 
 from ._checkpoint import load_checkpoint
-from ._microscopes import SimField, draw_stack, make_field
+from ._microscope_examples import (
+    WIENER_INPUT_W,
+    Example,
+    ExampleStream,
+    make_example,
+    perturb_parameters,
+)
 
 __all__ = [
     "WIENER_INPUT_W",
@@ -39,76 +38,6 @@ __all__ = [
     "train_microscopes",
 ]
 
-#: Fixed, slightly under-regularised Wiener parameter of the network input (networks.md 5.2).
-WIENER_INPUT_W = 0.05
-
-
-@dataclass
-class Example:
-    """One simulated stack as the networks see it (all scaled by the same ``(lo, scale)``)."""
-
-    pi: NDArray[np.float32]  # (2, 2Y, 2X) Wiener + wide-field
-    raw: NDArray[np.float32]  # (9, Y, X) raw frames
-    target: NDArray[np.float32]  # (1, 2Y, 2X)
-    photons: float
-
-
-def perturb_parameters(params: SIMParameters, rng: np.random.Generator) -> SIMParameters:
-    """What the estimator would report: nominal frame phases, errors in k, phase, modulation.
-
-    The estimator fits one global phase per orientation (the per-frame errors stay), k to
-    about 0.2 % and 0.1 deg, the phase to about 0.15 rad and the modulation to about 30 %.
-    """
-    nominal = np.tile(2 * np.pi * np.arange(params.n_phases) / params.n_phases, (3, 1))
-    mean_err = np.angle(np.exp(1j * (params.frame_phases - nominal)).mean(axis=1))
-    k = params.k_per_um * (1 + rng.normal(0, 0.002, (params.n_angles, 1)))
-    rot = np.radians(rng.normal(0, 0.1, params.n_angles))
-    c, s = np.cos(rot), np.sin(rot)
-    k = np.stack([c * k[:, 0] + s * k[:, 1], -s * k[:, 0] + c * k[:, 1]], axis=1)
-    psi = np.angle(params.factors[:, 0]) + mean_err + rng.normal(0, 0.15, params.n_angles)
-    mod = np.abs(params.factors[:, 0]) * rng.uniform(0.7, 1.3, params.n_angles)
-    factors = (np.clip(mod, 0.05, 1.0) * np.exp(1j * psi))[:, None]
-    return SIMParameters(k, nominal, factors, params.pixel_size_um, params.shape, params.fits)
-
-
-def make_example(
-    rng: np.random.Generator, field: SimField, photons: float | None = None
-) -> Example:
-    """Draw a stack from `field`, repair it, run Wiener with estimator-like parameters."""
-    stack = draw_stack(rng, field, photons)
-    frames, _ = repair_hot_pixels(stack.raw)
-    scope = field.microscope
-    params = perturb_parameters(stack.params, rng)
-    optics = scope.optics(na=scope.na * (1 + rng.uniform(-0.03, 0.03)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        wiener = WienerReconstructor(
-            scope.pattern(), optics, params=params, wiener=WIENER_INPUT_W, workers=1
-        )(frames[None])[0, 0]
-    pi, lo, sc = physics_input(wiener, frames)
-    raw, _, _ = raw_input(frames)
-    floor = stack.offset + stack.background / stack.gain
-    target = ((stack.target + np.float32(floor - lo)) / np.float32(sc))[None]
-    return Example(pi, raw, target.astype(np.float32), stack.photons)
-
-
-def _crop(ex: Example, rng: np.random.Generator, crop: int) -> tuple[NDArray[np.float32], ...]:
-    h, w = ex.raw.shape[-2:]
-    y = int(rng.integers(0, h - crop + 1))
-    x = int(rng.integers(0, w - crop + 1))
-    pi = ex.pi[:, 2 * y : 2 * (y + crop), 2 * x : 2 * (x + crop)]
-    raw = ex.raw[:, y : y + crop, x : x + crop]
-    tg = ex.target[:, 2 * y : 2 * (y + crop), 2 * x : 2 * (x + crop)]
-    k = int(rng.integers(0, 4))
-    flip = bool(rng.integers(0, 2))
-    out = []
-    for a in (pi, raw, tg):
-        a = np.rot90(a, k, axes=(-2, -1))
-        if flip:
-            a = a[..., ::-1]
-        out.append(np.ascontiguousarray(a))
-    return tuple(out)
-
 
 def _loss(pred: Any, target: Any) -> Any:
     from ._losses import ssim
@@ -116,6 +45,136 @@ def _loss(pred: Any, target: Any) -> Any:
     mse = ((pred - target) ** 2).mean()
     top = target.flatten(1).amax(dim=1).clamp_min(1e-3)[:, None, None, None]
     return mse + 0.1 * (1.0 - ssim(pred / top, target / top))
+
+
+@dataclass
+class _Variant:
+    """One PIUNet being trained ("pi": Wiener + wide-field input, "raw": the raw frames).
+
+    Attributes
+    ----------
+    name : str
+        "pi" or "raw".
+    net, opt : torch.nn.Module, torch.optim.Optimizer
+        The network and its Adam optimiser, on the training device.
+    done : int
+        Patches trained on so far (resumed from the checkpoint).
+    limit : int
+        Patches to train on in all.
+    """
+
+    name: str
+    net: Any
+    opt: Any
+    done: int
+    limit: int
+
+    @property
+    def running(self) -> bool:
+        """Whether it still has patches to train on."""
+        return self.done < self.limit
+
+    def step(self, x: Any, target: Any, lr: float, patches: int) -> float:
+        """One optimiser step on a batch; returns its loss.
+
+        The learning rate is `lr`, halved at 50 % and 75 % of `patches`; `done` grows by the
+        batch size.
+        """
+        import torch
+
+        frac = self.done / patches
+        for g in self.opt.param_groups:
+            g["lr"] = lr * (0.5 if frac > 0.5 else 1.0) * (0.5 if frac > 0.75 else 1.0)
+        loss = _loss(self.net(x), target)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        # One extreme example (a sparse, dim field) must not wreck the weights.
+        torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
+        self.opt.step()
+        self.done += len(x)
+        return float(loss.detach())
+
+    def save(self, folder: Path, width: int, compare_patches: int) -> None:
+        """Write ``checkpoint_<name>.pt`` atomically, and ``compare_<name>.pt`` once.
+
+        The compare checkpoint keeps the weights at the comparison budget
+        (`compare_patches`), written the first time `done` reaches it.
+        """
+        import torch
+
+        tmp = folder / f"checkpoint_{self.name}.pt.tmp"
+        torch.save(
+            {
+                "model": self.net.state_dict(),
+                "optimizer": self.opt.state_dict(),
+                "patches": self.done,
+                "width": width,
+                "variant": self.name,
+            },
+            tmp,
+        )
+        tmp.replace(folder / f"checkpoint_{self.name}.pt")
+        compare = folder / f"compare_{self.name}.pt"
+        if self.done >= compare_patches and not compare.exists():
+            torch.save(
+                {"model": self.net.state_dict(), "patches": self.done, "width": width}, compare
+            )
+
+
+def _open_variants(
+    folder: Path,
+    names: tuple[str, ...],
+    limits: dict[str, int],
+    *,
+    width: int,
+    lr: float,
+    device: Any,
+    resume: bool,
+) -> tuple[list[_Variant], int | None]:
+    """Build each variant's network and optimiser, resumed from its checkpoint if asked.
+
+    Returns
+    -------
+    variants : list of _Variant
+    resumed_at : int or None
+        Patches done by the last variant resumed (the data stream is reseeded from it), or
+        None when none was.
+    """
+    import torch
+
+    from livesr.models._piunet import PIUNet
+
+    variants = []
+    resumed_at = None
+    for v in names:
+        net = PIUNet(9 if v == "raw" else 2, 2 if v == "raw" else 1, width, raw_input=v == "raw")
+        net = net.to(device)
+        opt = torch.optim.Adam(net.parameters(), lr=lr)
+        ck = folder / f"checkpoint_{v}.pt"
+        done = 0
+        if resume and ck.exists():
+            state = load_checkpoint(ck, device)
+            net.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            done = resumed_at = int(state["patches"])
+        variants.append(_Variant(v, net, opt, done, limits[v]))
+    return variants, resumed_at
+
+
+def _progress(
+    variants: list[_Variant], start_done: dict[str, int], elapsed: float, t_gen: float
+) -> dict[str, Any]:
+    """The log row's progress fields: patches, throughput, share of time spent on data."""
+    done = {v.name: v.done for v in variants}
+    # Throughput is the physics-informed variant's (it runs longest), else the first one's.
+    lead = "pi" if "pi" in done else variants[0].name
+    return {
+        "patches": done,
+        "patches_per_s": (done[lead] - start_done[lead]) / max(elapsed, 1e-9),
+        "data_fraction": t_gen / max(elapsed, 1e-9),
+        "elapsed_s": elapsed,
+        "time": time.strftime("%H:%M:%S"),
+    }
 
 
 def train_microscopes(
@@ -144,114 +203,45 @@ def train_microscopes(
     """
     import torch
 
-    from livesr.models._piunet import PIUNet
-
     torch.set_num_threads(threads)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
     dev = torch.device(device)
-    models: dict[str, Any] = {}
-    opts: dict[str, Any] = {}
-    done: dict[str, int] = {}
-    for v in variants:
-        net = PIUNet(9 if v == "raw" else 2, 2 if v == "raw" else 1, width, raw_input=v == "raw")
-        net = net.to(dev)
-        opt = torch.optim.Adam(net.parameters(), lr=lr)
-        ck = folder / f"checkpoint_{v}.pt"
-        done[v] = 0
-        if resume and ck.exists():
-            state = load_checkpoint(ck, dev)
-            net.load_state_dict(state["model"])
-            opt.load_state_dict(state["optimizer"])
-            done[v] = int(state["patches"])
-            rng = np.random.default_rng(seed + done[v])
-        models[v], opts[v] = net, opt
-    limit = {v: (compare_patches if v == "raw" else patches) for v in variants}
-
-    def save(v: str) -> None:
-        tmp = folder / f"checkpoint_{v}.pt.tmp"
-        torch.save(
-            {
-                "model": models[v].state_dict(),
-                "optimizer": opts[v].state_dict(),
-                "patches": done[v],
-                "width": width,
-                "variant": v,
-            },
-            tmp,
-        )
-        tmp.replace(folder / f"checkpoint_{v}.pt")
-        if v == "raw" or done[v] in (compare_patches,):
-            pass
-        if done[v] >= compare_patches and not (folder / f"compare_{v}.pt").exists():
-            torch.save(
-                {"model": models[v].state_dict(), "patches": done[v], "width": width},
-                folder / f"compare_{v}.pt",
-            )
-
-    field = make_field(rng)
-    uses = 0
-    ring: list[Example] = []
+    limits = {v: (compare_patches if v == "raw" else patches) for v in variants}
+    nets, resumed_at = _open_variants(
+        folder, variants, limits, width=width, lr=lr, device=dev, resume=resume
+    )
+    rng = np.random.default_rng(seed if resumed_at is None else seed + resumed_at)
+    stream = ExampleStream(rng, buffer, field_reuse)
     t_gen = 0.0
     t0 = time.perf_counter()
-    while len(ring) < buffer:
-        if uses >= field_reuse:
-            field, uses = make_field(rng), 0
-        ring.append(make_example(rng, field))
-        uses += 1
+    stream.fill()
     log = (folder / "log.jsonl").open("a")
     step = 0
     row: dict[str, Any] = {}
     start = time.perf_counter()
-    start_done = dict(done)
-    while any(done[v] < limit[v] for v in variants):
+    start_done = {v.name: v.done for v in nets}
+    while any(v.running for v in nets):
         if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
             break
         tg = time.perf_counter()
-        if uses >= field_reuse:
-            field, uses = make_field(rng), 0
-        ring[step % buffer] = make_example(rng, field)
-        uses += 1
-        crops = [_crop(ring[int(i)], rng, crop) for i in rng.integers(0, buffer, batch)]
+        crops = stream.crops(step, batch, crop)
         t_gen += time.perf_counter() - tg
         target = torch.from_numpy(np.stack([c[2] for c in crops])).to(dev)
-        for v in variants:
-            if done[v] >= limit[v]:
-                continue
-            x = torch.from_numpy(np.stack([c[0] if v == "pi" else c[1] for c in crops])).to(dev)
-            frac = done[v] / patches
-            for g in opts[v].param_groups:
-                g["lr"] = lr * (0.5 if frac > 0.5 else 1.0) * (0.5 if frac > 0.75 else 1.0)
-            loss = _loss(models[v](x), target)
-            opts[v].zero_grad(set_to_none=True)
-            loss.backward()
-            # One extreme example (a sparse, dim field) must not wreck the weights.
-            torch.nn.utils.clip_grad_norm_(models[v].parameters(), 1.0)
-            opts[v].step()
-            done[v] += batch
-            row[f"loss_{v}"] = float(loss.detach())
+        for v in nets:
+            if v.running:
+                x = torch.from_numpy(np.stack([c[0] if v.name == "pi" else c[1] for c in crops]))
+                row[f"loss_{v.name}"] = v.step(x.to(dev), target, lr, patches)
         step += 1
-        if step % checkpoint_every == 0 or not any(done[v] < limit[v] for v in variants):
-            for v in variants:
-                save(v)
+        if step % checkpoint_every == 0 or not any(v.running for v in nets):
+            for v in nets:
+                v.save(folder, width, compare_patches)
             elapsed = time.perf_counter() - start
-            row.update(
-                step=step,
-                patches={v: done[v] for v in variants},
-                patches_per_s=(
-                    done["pi" if "pi" in done else variants[0]]
-                    - start_done["pi" if "pi" in done else variants[0]]
-                )
-                / max(elapsed, 1e-9),
-                data_fraction=t_gen / max(elapsed, 1e-9),
-                elapsed_s=elapsed,
-                time=time.strftime("%H:%M:%S"),
-            )
+            row.update(step=step, **_progress(nets, start_done, elapsed, t_gen))
             log.write(json.dumps(row) + "\n")
             log.flush()
-    for v in variants:
-        save(v)
+    for v in nets:
+        v.save(folder, width, compare_patches)
     log.close()
     return row
 
@@ -336,4 +326,3 @@ if __name__ == "__main__":  # pragma: no cover - background runs
             width=ns.width,
         )
     )
-    _ = math
