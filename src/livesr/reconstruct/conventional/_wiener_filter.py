@@ -19,6 +19,7 @@ Filter (Gustafsson 2000; fairSIM defaults), on the output grid, with ``q_n = f -
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,9 +137,7 @@ def build_filters(
     """The cached filters for frames of `shape` (see the module docstring for the maths)."""
     s = scale
     px = params.pixel_size_um
-    big = (s * shape[0], s * shape[1])
     kc = otf.cutoff_per_um
-    n_orders = params.n_orders
     sigma = attenuation_fwhm * kc / 2.355
 
     def weight(radius: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -148,32 +147,95 @@ def build_filters(
         return h
 
     r_small = frequency_radius(shape, px)
-    weights = weight(r_small)
     otf_small = otf(r_small)
     half = (slice(None), slice(0, shape[1] // 2 + 1))
     outside = (r_small > 1.05 * kc) & (r_small < 1.5 * kc) & (otf_small == 0)
     ring = (r_small > 0.2 * kc) & (r_small < 0.5 * kc)
-
-    p = params.n_phases
-    n_frames = params.n_angles * p
-    band0 = np.zeros(n_frames, dtype=np.complex128)
-    orders = np.zeros((params.n_angles * n_orders, n_frames), dtype=np.complex128)
     k0 = float(np.mean(np.hypot(*params.k_per_um.T)))
-    apo_radius = apodization_cutoff * (kc + n_orders * k0)
-    # Work grid: the shifted bands and the Wiener filter only need a Nyquist above the
-    # apodised support (kc + n k0), usually well below the SR grid's, so they are
-    # computed on a smaller FFT-friendly grid (never below the raw grid, which holds the
-    # bands) and zero-padded onto the SR grid at the end.
-    fmax = max(apo_radius, kc + n_orders * float(np.max(np.hypot(*params.k_per_um.T))))
-    work = tuple(
-        min(s * n, max(n, scipy.fft.next_fast_len(int(np.ceil(2 * n * px * fmax * 1.03)) + 2)))
-        for n in shape
-    )
-    spacing = (shape[0] * px / work[0], shape[1] * px / work[1])
-    ramps = np.empty((params.n_angles * n_orders, *work), dtype=np.complex64)
+    apo_radius = apodization_cutoff * (kc + params.n_orders * k0)
+    work, spacing = _work_grid(params, shape, scale, max_frequency=apo_radius, cutoff=kc)
     # Half-plane of the work grid: rfft2 layout (wY, wX // 2 + 1).
     fy = np.fft.fftfreq(work[0], d=spacing[0])[:, None]
     fx = np.fft.rfftfreq(work[1], d=spacing[1])[None, :]
+    band0, orders, ramps, denominator = _bands(params, work, spacing, (fy, fx), weight, otf)
+    apodization = ideal_otf_radial(np.hypot(fy, fx) / apo_radius) ** apodization_bend
+    # SR pixels subdivide raw pixels (as the ground truth and pixel-shuffle networks do):
+    # SR pixel [0, 0] is centred (s - 1) / (2 s) raw pixels before raw pixel [0, 0]'s
+    # centre, so the output is resampled by that sub-pixel shift in the same filter.
+    delta = (s - 1) * px / (2 * s)
+    shift = np.exp(-2j * np.pi * (fy + fx) * delta)
+    numerator = (s * s) * apodization * shift
+    return WienerFilters(
+        shape=shape,
+        weights=weight(r_small)[half].astype(np.float32),
+        band0=band0.astype(np.complex64),
+        orders=orders.astype(np.complex64),
+        ramps=ramps,
+        filter=(numerator / (denominator + wiener**2)).astype(np.complex64),
+        numerator=numerator.astype(np.complex64),
+        denominator=denominator.astype(np.float32),
+        noise_idx=_subsample(outside[half]),
+        signal_idx=_subsample(ring[half]),
+        wiener=float(wiener),
+        wide=np.zeros((len(orders), shape[0], work[1]), dtype=np.complex64),
+        tall=np.zeros((len(orders), *work), dtype=np.complex64),
+        out=np.zeros((s * shape[0], s * shape[1] // 2 + 1), dtype=np.complex64),
+    )
+
+
+def _work_grid(
+    params: SIMParameters,
+    shape: tuple[int, int],
+    scale: int,
+    *,
+    max_frequency: float,
+    cutoff: float,
+) -> tuple[tuple[int, int], tuple[float, float]]:
+    """The grid the shifted bands and the filter are computed on: (shape, pixel size in um).
+
+    They only need a Nyquist above the apodised support (kc + n k0), usually well below the
+    SR grid's, so they are computed on a smaller FFT-friendly grid (never below the raw grid,
+    which holds the bands) and zero-padded onto the SR grid at the end.
+    """
+    px = params.pixel_size_um
+    fmax = max(
+        max_frequency, cutoff + params.n_orders * float(np.max(np.hypot(*params.k_per_um.T)))
+    )
+    wy, wx = (
+        min(scale * n, max(n, scipy.fft.next_fast_len(int(np.ceil(2 * n * px * fmax * 1.03)) + 2)))
+        for n in shape
+    )
+    return (wy, wx), (shape[0] * px / wy, shape[1] * px / wx)
+
+
+def _bands(
+    params: SIMParameters,
+    work: tuple[int, int],
+    spacing: tuple[float, float],
+    freqs: tuple[NDArray[np.floating], NDArray[np.floating]],
+    weight: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    otf: RadialOTF,
+) -> tuple[
+    NDArray[np.complex128], NDArray[np.complex128], NDArray[np.complex64], NDArray[np.float64]
+]:
+    """Frame weights into bands, the bands' sub-pixel ramps, and the Wiener denominator.
+
+    Returns
+    -------
+    band0 : ndarray, complex128, shape (F,)
+        Weights of the frames into the sum of all orientations' order-0 bands.
+    orders : ndarray, complex128, shape (A * n_orders, F)
+        Weights of the frames into each orientation's band +n (times its modulation).
+    ramps : ndarray, complex64, shape (A * n_orders, wY, wX)
+        exp(-2 pi i n k.r) on the work grid: moves band +n to its place.
+    denominator : ndarray, float64, shape (wY, wX // 2 + 1)
+        sum over orientations and orders of m_n^2 H'(q_n) H(q_n) on the half plane.
+    """
+    fy, fx = freqs
+    n_orders, p = params.n_orders, params.n_phases
+    band0 = np.zeros(params.n_angles * p, dtype=np.complex128)
+    orders = np.zeros((params.n_angles * n_orders, params.n_angles * p), dtype=np.complex128)
+    ramps = np.empty((params.n_angles * n_orders, *work), dtype=np.complex64)
     denominator = np.zeros((work[0], fx.shape[1]))
     for d in range(params.n_angles):
         # Separate with the fitted phases but unit modulation, so band n carries m_n H:
@@ -194,26 +256,4 @@ def build_filters(
             for sign in (1, -1):
                 r = np.hypot(fy + sign * n * k[0], fx + sign * n * k[1])
                 denominator += mods[n - 1] ** 2 * weight(r) * otf(r)
-    apodization = ideal_otf_radial(np.hypot(fy, fx) / apo_radius) ** apodization_bend
-    # SR pixels subdivide raw pixels (as the ground truth and pixel-shuffle networks do):
-    # SR pixel [0, 0] is centred (s - 1) / (2 s) raw pixels before raw pixel [0, 0]'s
-    # centre, so the output is resampled by that sub-pixel shift in the same filter.
-    delta = (s - 1) * px / (2 * s)
-    shift = np.exp(-2j * np.pi * (fy + fx) * delta)
-    numerator = (s * s) * apodization * shift
-    return WienerFilters(
-        shape=shape,
-        weights=weights[:, : shape[1] // 2 + 1].astype(np.float32),
-        band0=band0.astype(np.complex64),
-        orders=orders.astype(np.complex64),
-        ramps=ramps,
-        filter=(numerator / (denominator + wiener**2)).astype(np.complex64),
-        numerator=numerator.astype(np.complex64),
-        denominator=denominator.astype(np.float32),
-        noise_idx=_subsample(outside[half]),
-        signal_idx=_subsample(ring[half]),
-        wiener=float(wiener),
-        wide=np.zeros((len(orders), shape[0], work[1]), dtype=np.complex64),
-        tall=np.zeros((len(orders), *work), dtype=np.complex64),
-        out=np.zeros((big[0], big[1] // 2 + 1), dtype=np.complex64),
-    )
+    return band0, orders, ramps, denominator
