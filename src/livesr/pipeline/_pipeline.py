@@ -21,12 +21,13 @@ from livesr.config import PatternConfig, PipelineConfig
 from livesr.io import SRStore
 
 from ._assembler import SIMStack, StackAssembler, stack_key
+from ._channel import ChannelReconstructor
 from ._process import ProcessReconstructor, move_to_processes
 from ._quality import QualityWorker
 from ._raw_writer import RawWriter
 from ._signals import PipelineSignals, PipelineSummary, StackInfo
 from ._stop_signal import StopOnSignal
-from ._worker import ChannelReconstructor, InferenceWorker
+from ._worker import InferenceWorker
 
 if TYPE_CHECKING:
     import useq
