@@ -16,7 +16,8 @@ import numpy as np
 from livesr.io import SRStore
 from livesr.pipeline import SRFrameInfo
 from livesr.pipeline._assembler import SIMStack
-from livesr.pipeline._worker import ChannelReconstructor, InferenceWorker
+from livesr.pipeline._channel import ChannelReconstructor
+from livesr.pipeline._worker import InferenceWorker
 
 
 class Gated:

@@ -8,6 +8,7 @@ announcing progress through `PipelineSignals` with typed payloads (`StackInfo`,
 """
 
 from ._assembler import SIMStack, StackAssembler, stack_key
+from ._channel import ChannelReconstructor
 from ._pipeline import LivePipeline, PipelineError
 from ._quality import QUALITY_THRESHOLDS, QualityWorker, quality_level
 from ._reconstructors import build_reconstructors, default_model, parse_model_options
@@ -22,7 +23,6 @@ from ._signals import (
     StackInfo,
     StackSkipped,
 )
-from ._worker import ChannelReconstructor
 
 __all__ = [
     "QUALITY_THRESHOLDS",

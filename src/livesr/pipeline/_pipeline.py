@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,52 +19,22 @@ from livesr.config import PatternConfig, PipelineConfig
 from livesr.io import SRStore
 
 from ._assembler import SIMStack, StackAssembler, stack_key
+from ._channel import ChannelReconstructor
 from ._process import ProcessReconstructor, move_to_processes
 from ._quality import QualityWorker
 from ._raw_writer import RawWriter
+from ._run_store import create_run_store
+from ._run_summary import count_inference, count_on_disk, count_parts, settle_status
 from ._signals import PipelineSignals, PipelineSummary, StackInfo
 from ._stop_signal import StopOnSignal
-from ._worker import ChannelReconstructor, InferenceWorker
+from ._validation import validate_run
+from ._worker import InferenceWorker
 
 if TYPE_CHECKING:
     import useq
     from pymmcore_plus import CMMCorePlus
 
 __all__ = ["LivePipeline", "PipelineError"]
-
-
-def _versions() -> dict[str, str]:
-    """Versions of the packages that shape a run's data, for the store's provenance."""
-    from importlib.metadata import distributions
-
-    from livesr._version import __version__
-
-    wanted = {"numpy", "zarr", "useq-schema", "pymmcore-plus", "torch", "onnxruntime", "tensorrt"}
-    out = {"python": sys.version.split()[0], "livesr": __version__}
-    for dist in distributions():
-        if dist.metadata["Name"] in wanted:
-            out[dist.metadata["Name"]] = dist.version
-    return out
-
-
-def _positions(sequence: useq.MDASequence) -> list[dict[str, Any]] | int:
-    """The store's positions: name and stage coordinates of each, or 1 without any."""
-    if not sequence.stage_positions:
-        return 1
-    return [
-        {"name": pos.name or f"p{i}", "x_um": pos.x, "y_um": pos.y, "z_um": pos.z}
-        for i, pos in enumerate(sequence.stage_positions)
-    ]
-
-
-def _z_step_um(sequence: useq.MDASequence) -> float:
-    """Distance between the z plan's planes (1 without a z plan or with uneven steps)."""
-    plan = sequence.z_plan
-    if plan is None:
-        return 1.0
-    planes = sorted(plan.positions())
-    steps = {round(b - a, 6) for a, b in itertools.pairwise(planes)}
-    return float(steps.pop()) if len(steps) == 1 and min(steps) > 0 else 1.0
 
 
 class PipelineError(RuntimeError):
@@ -173,7 +141,11 @@ class LivePipeline:
             self.channels.index(name) if name in self.channels else -1: ChannelReconstructor(r)
             for name, r in (reconstructors or {}).items()
         }
-        self._validate(reconstructors or {})
+        self._scale = validate_run(
+            core, sequence, channels=self.channels, reconstructor_channels=reconstructors or {},
+            recs=self._recs, pattern=self.pattern, out=self.out,
+            overwrite=self.config.writer.overwrite, pattern_device=pattern_device,
+        )  # fmt: skip
         self.store: SRStore | None = None
         self._assembler = StackAssembler(
             self.pattern, max_pending=max(8, 2 * len(self.channels)),
@@ -192,104 +164,15 @@ class LivePipeline:
         #: Why the run stopped early: ``"SIGINT"``, ``"SIGTERM"`` or None.
         self.stopped_by: str | None = None
 
-    # ------------------------------------------------------------------ validation
-    def _validate(self, reconstructors: Mapping[str, Any]) -> None:
-        seq = self.sequence
-        extra = {ax: n for ax, n in seq.sizes.items() if ax not in ("t", "p", "z", "c") and n > 1}
-        if extra:
-            raise ValueError(
-                f"the run store holds t, p (stage positions), z and c axes; this sequence also "
-                f"has {extra}: list grid tiles as stage positions instead"
-            )
-        if any(getattr(pos, "sequence", None) is not None for pos in seq.stage_positions):
-            raise ValueError(
-                "stage positions with their own sub-sequence are not supported: give every "
-                "position the sequence's channels, z plan and time plan"
-            )
-        if seq.channels:
-            group = seq.channels[0].group
-            known = set(self.core.getAvailableConfigs(group)) if group else set()
-            unknown = [ch.config for ch in seq.channels if ch.config not in known]
-            if unknown:
-                raise ValueError(
-                    f"channels {unknown} are not presets of the config group {group!r} of "
-                    f"this microscope (known: {sorted(known)}); fix the sequence's channels or "
-                    "the .cfg"
-                )
-        for name in reconstructors:
-            if name not in self.channels:
-                raise ValueError(
-                    f"reconstructor for channel {name!r}, but the sequence has channels "
-                    f"{list(self.channels)}"
-                )
-        scales = set()
-        for c, rec in self._recs.items():
-            info = rec.info
-            # A wide-field (SISR) model gets each stack's mean (StackReconstructor does that).
-            if info.in_frames not in (1, self.pattern.n_frames):
-                raise ValueError(
-                    f"model {info.name!r} for channel {self.channels[c]!r} takes "
-                    f"{info.in_frames} frames per stack, but the pattern has "
-                    f"{self.pattern.n_angles} x {self.pattern.n_phases} = "
-                    f"{self.pattern.n_frames}: use a model trained for this pattern"
-                )
-            scales.add(info.scale)
-        if len(scales) > 1:
-            raise ValueError(f"all channels' models must share one scale, got {sorted(scales)}")
-        self._scale = scales.pop() if scales else 2
-        if self.out.exists() and not self.config.writer.overwrite:
-            raise FileExistsError(
-                f"output {self.out} already exists: choose another path or delete it"
-            )
-        if self.pattern_device not in self.core.getLoadedDevices():
-            raise ValueError(
-                f"pattern device {self.pattern_device!r} is not loaded in this microscope "
-                f"(devices: {list(self.core.getLoadedDevices())})"
-            )
-
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LivePipeline:
         core = self.core
         self._t_enter = time.perf_counter()
         shape = (int(core.getImageHeight()), int(core.getImageWidth()))
-        px = core.getPixelSizeUm() or self.config.optics.pixel_size_um
-        if abs(px - self.config.optics.pixel_size_um) > 0.01 * px:
-            logger.warning(
-                "the microscope's pixel size %.4f um differs from optics.pixel_size_um %.4f um "
-                "of the pipeline config that reconstruction uses: fix one of them",
-                px,
-                self.config.optics.pixel_size_um,
-            )
-        interval = 0.0
-        step = getattr(self.sequence.time_plan, "interval", None)
-        if step is not None:
-            interval = step.total_seconds() if hasattr(step, "total_seconds") else float(step)
-        n_t = self.sequence.sizes.get("t", 0) or 1
-        calibration = self.config.calibration
-        attrs = {
-            "config": self.config.model_dump(mode="json"),
-            "sequence": self.sequence.model_dump(mode="json", exclude_unset=True),
-            "pattern": self.pattern.model_dump(mode="json"),
-            "optics": self.config.optics.model_dump(mode="json"),
-            "calibration": None if calibration is None else calibration.model_dump(mode="json"),
-            "versions": _versions(),
-        }
-        self.store = SRStore.create(
-            self.out,
-            channels=self.channels,
-            n_patterns=self.pattern.n_frames,
-            frame_shape=shape,
-            scale=self._scale,
-            n_timepoints=n_t,
-            positions=_positions(self.sequence),
-            n_z=self.sequence.sizes.get("z", 0) or 1,
-            z_step_um=_z_step_um(self.sequence),
-            pixel_size_um=float(px),
-            interval_s=float(interval),
-            attrs=attrs,
-            overwrite=self.config.writer.overwrite,
-            compression=self.config.writer.compression,
-        )
+        self.store = create_run_store(
+            core, self.sequence, self.config, self.out,
+            channels=self.channels, frame_shape=shape, scale=self._scale,
+        )  # fmt: skip
         # Static provenance, once: how each channel's SR is made (Wiener SIM adds its
         # estimate once, from the SR writer thread).
         specs = {self.channels[c]: r.spec for c, r in self._recs.items()}
@@ -301,24 +184,7 @@ class LivePipeline:
             self._recs, self.config.inference_mode, host.nice, pin=host.pin_threads,
             malloc=host.malloc,
         )  # fmt: skip
-        self._writer = RawWriter(
-            self.store, self._on_stack_written, self._on_writer_error,
-            max_bytes=int(self.config.writer.raw_backlog_mb * 2**20), track_channels=self._recs,
-        )  # fmt: skip
-        self._worker = InferenceWorker(
-            self.store, self._recs, self.channels, self.config.max_backlog,
-            self.signals.srFrameReady.emit, self.signals.stackSkipped.emit,
-            nice=host.nice, timeout_s=self.config.reconstruct_timeout_s,
-            raw_written=self._writer.wait_written,
-        )  # fmt: skip
-        if self.config.qc_every > 0 and self._recs:
-            self.store.add_quality("sr", n_angles=self.pattern.n_angles)
-            self._worker.quality = QualityWorker(
-                self.config, self.channels, shape, self._scale, self._worker.sr_writer,
-                self.signals.qualityReady.emit, nice=host.nice,
-            )  # fmt: skip
-        self._writer.start()
-        self._worker.start()
+        self._start_threads(self.store, shape, host.nice)
         # On the acquisition thread also when the core's signals are Qt's (a GUI's core).
         connect_direct(core, core.mda.events.frameReady, self._on_frame)
         connect_direct(core, core.mda.events.sequenceCanceled, self._on_canceled)
@@ -327,6 +193,37 @@ class LivePipeline:
         self._stop.install()
         self._entered = True
         return self
+
+    def _start_threads(self, store: SRStore, shape: tuple[int, int], nice: int) -> None:
+        """Make and start the raw writer, the inference worker and its quality checks.
+
+        Parameters
+        ----------
+        store : SRStore
+            The run's store, just created.
+        shape : (Y, X)
+            The camera's frame size.
+        nice : int
+            Nice increment of the inference and quality threads (`HostTuning`).
+        """
+        self._writer = RawWriter(
+            store, self._on_stack_written, self._on_writer_error,
+            max_bytes=int(self.config.writer.raw_backlog_mb * 2**20), track_channels=self._recs,
+        )  # fmt: skip
+        self._worker = InferenceWorker(
+            store, self._recs, self.channels, self.config.max_backlog,
+            self.signals.srFrameReady.emit, self.signals.stackSkipped.emit,
+            nice=nice, timeout_s=self.config.reconstruct_timeout_s,
+            raw_written=self._writer.wait_written,
+        )  # fmt: skip
+        if self.config.qc_every > 0 and self._recs:
+            store.add_quality("sr", n_angles=self.pattern.n_angles)
+            self._worker.quality = QualityWorker(
+                self.config, self.channels, shape, self._scale, self._worker.sr_writer,
+                self.signals.qualityReady.emit, nice=nice,
+            )  # fmt: skip
+        self._writer.start()
+        self._worker.start()
 
     def run(self) -> PipelineSummary:
         """Run the expanded events on the core (blocks); must be inside the ``with``."""
@@ -396,65 +293,17 @@ class LivePipeline:
             self._worker.abandon()
 
     def _finalize(self, interrupted: bool) -> None:
+        """Count the run (`_run_summary`), record its status, announce it, raise if it failed."""
         assert self.store is not None and self._writer is not None and self._worker is not None
-        w, s = self._worker, self.summary
-        s.frames_acquired = self._assembler.n_frames
-        s.frames_written = self._writer.frames_written
-        s.stacks_assembled = self._assembler.n_stacks
-        s.stacks_incomplete = self._assembler.n_incomplete
-        s.sr_live, s.sr_backfilled, s.sr_failed = w.sr_live, w.sr_backfilled, w.sr_failed
-        s.stacks_skipped = w.skipped
-        if w.latencies_ms:
-            s.latency_p50_ms = float(np.percentile(w.latencies_ms, 50))
-            s.latency_p95_ms = float(np.percentile(w.latencies_ms, 95))
-        if w.reconstruct_ms:
-            s.reconstruct_ms_mean = float(np.mean(w.reconstruct_ms))
-        if w.quality is not None:
-            q = w.quality
-            s.qc_checked, s.qc_failed = q.checked, q.failed
-            s.qc_levels = {lv: q.levels[lv] for lv in ("ok", "warn", "bad") if q.levels[lv]}
-            s.qc_ms_mean = float(np.mean(q.qc_ms)) if q.qc_ms else None
-        s.raw_lag_p50_ms = self._writer.lag_ms(50)
-        s.raw_lag_p99_ms = self._writer.lag_ms(99)
-        s.raw_lag_max_ms = self._writer.lag_max_ms if s.frames_written else None
-        if self._writer.stalls:
-            s.errors.append(
-                f"the disk could not keep up: acquisition waited {self._writer.stall_s:.1f} s "
-                f"in {self._writer.stalls} stalls for the raw writer"
-            )
-        if self._t_first_frame is not None and self._t_last_frame is not None:
-            span = self._t_last_frame - self._t_first_frame
-            if span > 0:
-                s.camera_fps = (s.frames_acquired - 1) / span
-            if w.sr_live > 1 and w.first_sr is not None and w.last_sr is not None:
-                # Throughput like camera_fps: intervals between the first and last live SR
-                # frame (the time to the first one is latency, reported on its own).
-                s.sr_fps = (w.sr_live - 1) / max(w.last_sr - w.first_sr, 1e-9)
+        s = self.summary
+        frame_span = (self._t_first_frame, self._t_last_frame)
+        count_parts(s, self._assembler, self._writer, self._worker, frame_span)
         s.duration_s = time.perf_counter() - self._t_enter
-        s.errors += w.errors
-        for c, rec in self._recs.items():
-            proc = rec if isinstance(rec, ProcessReconstructor) else None
-            s.inference[self.channels[c]] = proc.mode if proc else "thread"
-            if proc is not None and proc.fallback_reason:
-                s.errors.append(f"channel {self.channels[c]}: {proc.fallback_reason}")
-        self._count_on_disk(s)
+        count_inference(s, self._recs, self.channels)
+        count_on_disk(s, self.store, self._recs, self.out)
         s.stopped_by = self.stopped_by
-        if self._writer.error is not None:
-            s.status = "failed"
-            s.errors.append(
-                f"raw writer: {self._writer.error}; {self._writer.frames_discarded} frames "
-                "were not written"
-            )
-        elif interrupted or self._canceled or self.stopped_by:
-            s.status = "interrupted"
-        elif s.raw_missing or s.sr_missing or s.stacks_incomplete or s.sr_failed:
-            s.status = "finished with errors"
-        else:
-            s.status = "finished"
-        if s.sr_missing and s.status != "finished":
-            s.errors.append(
-                f"{s.sr_missing} stacks have raw data but no SR: livesr reprocess {self.out}"
-            )
+        early = bool(interrupted or self._canceled or self.stopped_by)
+        settle_status(s, self._writer, early, self.out)
         try:
             self.store.set_status(s.status, summary=s.to_dict())
         except OSError as exc:  # disk full, read-only: the summary still reaches the caller
@@ -468,24 +317,6 @@ class LivePipeline:
                 f"Everything written before is in {self.out}",
                 summary=s,
             ) from self._writer.error
-
-    def _count_on_disk(self, s: PipelineSummary) -> None:
-        """What the store holds, read back: raw stacks marked done, SR missing for them."""
-        assert self.store is not None
-        try:
-            raw = self.store.raw_done()
-            done = self.store.sr_done()
-        except Exception as exc:
-            s.errors.append(f"could not read back what {self.out} holds: {exc}")
-            s.raw_missing = s.stacks_assembled
-            return
-        s.stacks_on_disk = int(raw.sum())
-        s.raw_missing = max(0, s.stacks_assembled - s.stacks_on_disk)
-        wanted = np.zeros(raw.shape[1], bool)
-        wanted[[c for c in self._recs if 0 <= c < raw.shape[1]]] = True
-        n = min(raw.shape[0], done.shape[0])
-        s.sr_missing = int((raw[:n] & ~done[:n] & wanted[None, :]).sum())
-        s.sr_missing += int((raw[n:] & wanted[None, :]).sum())
 
     # ------------------------------------------------------------------ acquisition thread
     def _on_frame(self, img: NDArray[Any], event: useq.MDAEvent, meta: Any = None) -> None:

@@ -33,7 +33,7 @@ from livesr._logger import exceptions_logged, logger
 from livesr.config import ReconstructorSpec
 
 from ._affinity import split_cpus
-from ._worker import ChannelReconstructor
+from ._channel import ChannelReconstructor
 
 #: Started with ``python -m`` so user scripts need no ``if __name__ == "__main__"`` guard.
 _CHILD_MODULE = "livesr.pipeline._inference_child"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections import deque
@@ -12,176 +11,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from livesr._host import lower_current_thread_priority
 from livesr._logger import exceptions_logged, logger
-from livesr.config import ReconstructorSpec
 from livesr.io import SRStore, StackKey
-from livesr.reconstruct import Reconstructor, ReconstructorInfo
 
 from ._assembler import SIMStack
+from ._channel import ChannelReconstructor
+from ._channel_thread import ChannelThread
 from ._quality import QualityWorker
 from ._signals import SkipReason, SRFrameInfo, StackSkipped
 from ._sr_writer import SRWriter
 
-__all__ = ["CallTimeoutError", "ChannelReconstructor", "InferenceWorker"]
-
-
-class ChannelReconstructor:
-    """One channel's reconstruction: raw uint16 (F, Y, X) -> float32 (sY, sX) + provenance.
-
-    Wraps either a `livesr.reconstruct.StackReconstructor` (normalise -> backend ->
-    denormalise, the path offline reprocessing uses too) or a bare `Reconstructor` (called on
-    raw counts, as the Wiener reconstructor expects).
-    """
-
-    def __init__(self, obj: Any) -> None:
-        self.obj = obj
-        self._is_stack = hasattr(obj, "reconstruct_batch") and hasattr(obj, "reconstructor")
-        if not self._is_stack and not isinstance(obj, Reconstructor):
-            raise TypeError(
-                f"{type(obj).__name__} is not a reconstructor: pass a "
-                "livesr.reconstruct.StackReconstructor or an object with the Reconstructor "
-                "protocol (info, warmup, __call__, close)"
-            )
-
-    @property
-    def in_process(self) -> bool:
-        """Whether calls reconstruct in this process (on the calling thread)."""
-        return True
-
-    @property
-    def spec(self) -> ReconstructorSpec | None:
-        """How the wrapped object is rebuilt (`StackReconstructor.spec`); None for objects.
-
-        May change once, when Wiener SIM fixed its parameters on the first stack.
-        """
-        if not self._is_stack:
-            return None
-        spec: ReconstructorSpec | None = self.obj.spec
-        return spec
-
-    @property
-    def info(self) -> ReconstructorInfo:
-        """The wrapped backend's description."""
-        rec = self.obj.reconstructor if self._is_stack else self.obj
-        return rec.info  # type: ignore[no-any-return]
-
-    @property
-    def sim_params(self) -> Any:
-        """The SIM parameters the wrapped Wiener reconstructor uses (None: none, or not here).
-
-        Read by the quality checks: the pattern they assume. Fixed once the first stack is
-        reconstructed; None for networks and for reconstructors in a child process.
-        """
-        target = getattr(self.obj, "reconstructor", self.obj) if self._is_stack else self.obj
-        params = getattr(target, "params", None)
-        return params if hasattr(params, "k_per_um") and hasattr(params, "fits") else None
-
-    def warmup(self) -> None:
-        """Warm the backend up."""
-        self.obj.warmup()
-
-    def close(self) -> None:
-        """Close the backend."""
-        target = self.obj.reconstructor if self._is_stack else self.obj
-        target.close()
-
-    def __call__(
-        self, stack: NDArray[np.uint16], raw_frames: list[Any]
-    ) -> tuple[NDArray[np.float32], dict[str, Any]]:
-        """Reconstruct one stack."""
-        if self._is_stack:
-            sr, prov = self.obj(stack, raw_frames=raw_frames)
-            return np.asarray(sr, dtype=np.float32), dict(prov)
-        out = self.obj(stack[None].astype(np.float32))
-        info = self.info
-        prov = {
-            "model": info.name,
-            "backend": info.backend,
-            "weights_sha256": info.weights_sha256,
-            "device": info.device,
-            "precision": info.precision,
-            "normalization": "none (raw counts)",
-            "raw_frames": raw_frames,
-        }
-        return np.asarray(out[0, 0], dtype=np.float32), prov
-
-
-class CallTimeoutError(RuntimeError):
-    """A reconstructor call did not return within ``PipelineConfig.reconstruct_timeout_s``."""
-
-
-class _Box:
-    __slots__ = ("done", "error", "value")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.value: Any = None
-        self.error: BaseException | None = None
-
-
-class _Caller:
-    """One channel's reconstructor on a thread of its own, so that a call can be abandoned.
-
-    The reconstructor's owner thread: warmup, every call and close run here. A call that
-    does not return within its timeout marks the channel hung; its thread is left behind
-    (a child process behind it is killed) and the channel gets no more calls.
-    """
-
-    def __init__(self, rec: ChannelReconstructor, channel: str, nice: int) -> None:
-        self.rec = rec
-        self.hung: str | None = None
-        self._nice = nice
-        self._in: queue.SimpleQueue[tuple[Callable[[], Any], _Box] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(
-            target=self._run, name=f"livesr-inference-{channel}", daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def call(self, fn: Callable[[], Any], timeout: float) -> Any:
-        """Run `fn` on this channel's thread; raise what it raised, or CallTimeoutError."""
-        if self.hung is not None:
-            raise CallTimeoutError(self.hung)
-        box = _Box()
-        self._in.put((fn, box))
-        if not box.done.wait(timeout):
-            self.hung = f"a reconstructor call did not return within {timeout:g} s"
-            logger.error("%s: channel abandoned for the rest of the run", self.hung)
-            abort = getattr(self.rec, "abort", None)
-            if abort is not None:
-                with exceptions_logged("stopping a hung inference process"):
-                    abort()
-            raise CallTimeoutError(self.hung)
-        if box.error is not None:
-            if not isinstance(box.error, Exception):  # SystemExit, KeyboardInterrupt ...
-                raise RuntimeError(
-                    f"the reconstructor raised {type(box.error).__name__}: {box.error}"
-                ) from box.error
-            raise box.error
-        return box.value
-
-    def stop(self, timeout: float) -> None:
-        self._in.put(None)
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        # First thing, so thread pools the backend starts here inherit the lower priority.
-        # Not for a channel in a child process (niced itself): this thread only waits there.
-        if self.rec.in_process:
-            lower_current_thread_priority(self._nice)
-        while True:
-            item = self._in.get()
-            if item is None:
-                return
-            fn, box = item
-            try:
-                box.value = fn()
-            except BaseException as exc:  # reported to the caller, never kills this thread
-                box.error = exc
-            finally:
-                box.done.set()
+__all__ = ["InferenceWorker"]
 
 
 #: Backfill of a channel stops after this many failures in a row (each would fail the same).
@@ -197,8 +37,8 @@ class InferenceWorker:
     skipped (preview stays current) and remembered for backfill; so is a stack whose
     reconstruction raised or returned the wrong shape. `finish` then reconstructs every
     remembered stack from the raw store. Each channel's reconstructor runs on a thread of its
-    own (its owner), watched: a call that does not return within `timeout_s` abandons the
-    channel for the rest of the run (counted, never a hang).
+    own (its owner, a `ChannelThread`), watched: a call that does not return within
+    `timeout_s` abandons the channel for the rest of the run (counted, never a hang).
 
     Parameters
     ----------
@@ -264,7 +104,7 @@ class InferenceWorker:
         #: before `start`, None: no checks.
         self.quality: QualityWorker | None = None
         self._callers = {
-            c: _Caller(rec, channels[c], nice) for c, rec in self.reconstructors.items()
+            c: ChannelThread(rec, channels[c], nice) for c, rec in self.reconstructors.items()
         }
         # The specs already in the store; a channel's new spec object is recorded once.
         self._specs = {c: rec.spec for c, rec in self.reconstructors.items()}
