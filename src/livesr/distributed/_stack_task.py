@@ -78,12 +78,11 @@ class StackOutcome:
 
 
 class _Collector:
-    """A `QualitySink` that keeps the last frame's record, map and `QualityInfo`."""
+    """A `QualitySink` that keeps the last frame's record and map."""
 
     def __init__(self) -> None:
         self.values: dict[str, Any] | None = None
         self.error_map: NDArray[np.float32] | None = None
-        self.info: QualityInfo | None = None
 
     def put_quality(
         self, key: StackKey, values: Mapping[str, Any], error_map: NDArray[np.float32] | None
@@ -91,7 +90,7 @@ class _Collector:
         self.values, self.error_map = dict(values), error_map
 
     def emit(self, info: QualityInfo) -> None:
-        self.info = info
+        """``qualityReady`` of a live run; reprocessing has no listeners (the client sums up)."""
 
 
 _local = threading.local()
