@@ -40,6 +40,12 @@ def test_reprocessing_a_demo_run_reproduces_its_live_sr(demo_run: Path, weights:
     store = open_store(demo_run)
     assert store.sr_done().all() and store.sr_done("sr_check").all()
     np.testing.assert_array_equal(store.sr_array("sr_check")[:], store.sr[:])
+    # The live QC thread's records of a network's frames, reproduced (no fitted pattern:
+    # both checked against the run's nominal one).
+    live, again = store.quality(), store.quality("sr_check")
+    assert np.isfinite(again["rsp"]).all() and np.isfinite(again["chi2"]).all()
+    for field in ("rsp", "rse", "chi2", "out_of_band", "photons", "level", "pattern_source"):
+        np.testing.assert_array_equal(again[field], live[field], err_msg=field)
 
 
 def test_the_store_records_one_spec_per_channel_and_every_stacks_normalisation(

@@ -40,9 +40,20 @@ def reprocess(
         Optional[int], typer.Option(min=1, help="Local workers (default: CPU count).")
     ] = None,
     redo: Annotated[bool, typer.Option(help="Also redo stacks that are already done.")] = False,
+    qc: Annotated[
+        bool,
+        typer.Option(
+            help="Give every reprocessed SR frame the live run's quality record and error map "
+            "(<name>_qc, <name>_qc_map), summed up per channel at the end."
+        ),
+    ] = True,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Reconstruct every raw stack without SR, on Dask; rerun to resume after an interrupt."""
+    """Reconstruct every raw stack without SR, on Dask; rerun to resume after an interrupt.
+
+    Every reprocessed SR frame gets the quality record and error map the live run's quality
+    checks give (unless --no-qc); a line per channel sums them up.
+    """
     from livesr.distributed import reprocess as run_reprocess
     from livesr.models import WeightsUnavailableError
 
@@ -51,7 +62,7 @@ def reprocess(
     try:
         result = run_reprocess(
             store, model, name=name, backend=backend, scheduler=scheduler,
-            n_workers=workers, redo=redo, progress=progress,
+            n_workers=workers, redo=redo, qc=qc, progress=progress,
         )  # fmt: skip
     except KeyboardInterrupt:
         typer.echo(

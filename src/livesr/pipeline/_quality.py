@@ -18,8 +18,8 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,9 +35,7 @@ if TYPE_CHECKING:
     from livesr.qc import QualityChecker, QualityRecord
     from livesr.reconstruct.conventional import SIMParameters
 
-    from ._sr_writer import SRWriter
-
-__all__ = ["QUALITY_THRESHOLDS", "QualityWorker", "quality_level"]
+__all__ = ["QUALITY_THRESHOLDS", "QualitySink", "QualityWorker", "quality_level"]
 
 #: Traffic-light thresholds: (warn beyond, bad beyond) per measure. rsp: SQUIRREL Pearson
 #: correlation of the blurred SR with the wide-field (below is worse); chi2_max: worst
@@ -88,6 +86,18 @@ def quality_level(
     return "ok", ()
 
 
+class QualitySink(Protocol):
+    """Where `QualityWorker` puts each record and error map.
+
+    The live `SRWriter`, or a ``livesr reprocess`` worker's collector (which writes them).
+    """
+
+    def put_quality(
+        self, key: StackKey, values: Mapping[str, Any], error_map: NDArray[np.float32] | None
+    ) -> None:
+        """Take the record `values` (`livesr.io.QC_FIELDS`, chi2, modulation) of frame `key`."""
+
+
 class _Item:
     __slots__ = ("backfill", "key", "params", "raw", "sr")
 
@@ -135,8 +145,8 @@ class QualityWorker:
         Camera frame shape.
     scale : int
         SR pixels per camera pixel.
-    sr_writer : SRWriter
-        Writes records and maps (`SRWriter.put_quality`).
+    sr_writer : QualitySink
+        Writes records and maps (`SRWriter.put_quality` in a live run).
     emit : callable
         ``qualityReady`` emitter, called on this thread.
     nice : int
@@ -151,7 +161,7 @@ class QualityWorker:
         channels: tuple[str, ...],
         raw_shape: tuple[int, int],
         scale: int,
-        sr_writer: SRWriter,
+        sr_writer: QualitySink,
         emit: Callable[[QualityInfo], None],
         nice: int = 0,
         maxsize: int = 4,
@@ -193,6 +203,21 @@ class QualityWorker:
         """Queue a check of SR frame `key` (inference thread; blocks while the queue is full)."""
         if self.wanted(key) and self._thread.is_alive():
             self._queue.put(_Item(key, sr, raw, params, backfill))
+
+    def check_now(
+        self,
+        key: StackKey,
+        sr: NDArray[np.float32],
+        raw: NDArray[np.uint16],
+        params: SIMParameters | None = None,
+        backfill: bool = True,
+    ) -> None:
+        """Check SR frame `key` on the calling thread, unqueued and undecimated (reprocessing).
+
+        The same check as the thread's: record and map to the sink, `QualityInfo` to `emit`;
+        unlike on the thread, an exception reaches the caller.
+        """
+        self._check(_Item(key, sr, raw, params, backfill))
 
     def close(self, timeout: float | None = None) -> None:
         """Check what is queued, then stop the thread."""

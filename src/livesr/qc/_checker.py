@@ -186,23 +186,8 @@ class QualityChecker:
             If shapes disagree, an input holds NaN/Inf, or there is no reference.
         """
         grid = self.grid
-        image = np.asarray(sr, np.float32)
-        if image.shape != grid.sr_shape:
-            raise ValueError(
-                f"the SR image has shape {image.shape}; with {grid.raw_shape} camera frames at "
-                f"x{grid.scale} it must be {grid.sr_shape}"
-            )
-        if not np.isfinite(image).all():
-            raise ValueError("the SR image holds NaN or Inf values: nothing to check")
-        frames = None
-        if raw is not None:
-            frames = np.asarray(raw)
-            n = self._resynthesis.n_frames if self._resynthesis is not None else frames.shape[0]
-            if frames.shape != (n, *grid.raw_shape):
-                raise ValueError(
-                    f"raw frames have shape {frames.shape}; expected ({n}, {grid.raw_shape[0]}, "
-                    f"{grid.raw_shape[1]}) (angles x phases frames, angle-major)"
-                )
+        image = self._image(sr)
+        frames = None if raw is None else self._frames(raw)
         if reference is None:
             if frames is None:
                 raise ValueError("give a wide-field reference image or the raw frames")
@@ -217,10 +202,7 @@ class QualityChecker:
         if not np.isfinite(ref).all():
             raise ValueError("the wide-field reference holds NaN or Inf values")
 
-        mean = float(image.mean(dtype=np.float64))
-        tapered = np.subtract(image, np.float32(mean))
-        tapered *= grid.window
-        spectrum = scipy.fft.rfft2(tapered, workers=self.workers)
+        mean, tapered, spectrum = self._spectrum(image)
 
         # SQUIRREL on the camera grid: block_mean(G * SR) straight from the SR spectrum.
         inner = grid.interior
@@ -249,12 +231,7 @@ class QualityChecker:
         if frames is not None:
             photons = self._photons(frames)
             if self._resynthesis is not None:
-                model = self._resynthesis.model_frames(tapered, spectrum)
-                per_frame, _ = frame_chi2(
-                    model, self._resynthesis.unit_frames, frames, self.camera, inner
-                )
-                p = self.pattern.n_phases if self.pattern is not None else 1
-                chi2 = tuple(float(v) for v in per_frame.reshape(-1, p).mean(axis=1))
+                chi2 = self._chi2(tapered, spectrum, frames)
 
         record = QualityRecord(
             rse=rse,
@@ -281,6 +258,79 @@ class QualityChecker:
         elif map_grid != "none":
             raise ValueError(f"map_grid={map_grid!r}: use 'none', 'camera' or 'sr'")
         return QualityResult(record, error)
+
+    def chi2(self, sr: NDArray[np.generic], raw: NDArray[np.generic]) -> tuple[float, ...]:
+        """Raw re-synthesis chi^2 per orientation of one SR frame, and nothing else.
+
+        The numbers `check` records as ``chi2``, for less work (no SQUIRREL fit, no map): what
+        ``--method auto`` compares a network's output with Wiener's by.
+
+        Parameters
+        ----------
+        sr : ndarray, shape `sr_shape`
+            The SR image (any real dtype, any intensity scale).
+        raw : ndarray, shape (A * P, Y, X)
+            Its raw frames in camera counts, angle-major.
+
+        Raises
+        ------
+        ValueError
+            Without a pattern, or as `check` for shapes and NaN/Inf.
+        """
+        if self._resynthesis is None:
+            raise ValueError("chi^2 needs the illumination pattern: build the checker with one")
+        image = self._image(sr)
+        frames = self._frames(raw)
+        _, tapered, spectrum = self._spectrum(image)
+        return self._chi2(tapered, spectrum, frames)
+
+    def _image(self, sr: NDArray[np.generic]) -> NDArray[np.float32]:
+        """`sr` as float32, its shape and values checked."""
+        grid = self.grid
+        image = np.asarray(sr, np.float32)
+        if image.shape != grid.sr_shape:
+            raise ValueError(
+                f"the SR image has shape {image.shape}; with {grid.raw_shape} camera frames at "
+                f"x{grid.scale} it must be {grid.sr_shape}"
+            )
+        if not np.isfinite(image).all():
+            raise ValueError("the SR image holds NaN or Inf values: nothing to check")
+        return image
+
+    def _frames(self, raw: NDArray[np.generic]) -> NDArray[np.generic]:
+        """`raw` as an array, its shape checked against the pattern and the camera frame."""
+        grid = self.grid
+        frames = np.asarray(raw)
+        n = self._resynthesis.n_frames if self._resynthesis is not None else frames.shape[0]
+        if frames.shape != (n, *grid.raw_shape):
+            raise ValueError(
+                f"raw frames have shape {frames.shape}; expected ({n}, {grid.raw_shape[0]}, "
+                f"{grid.raw_shape[1]}) (angles x phases frames, angle-major)"
+            )
+        return frames
+
+    def _spectrum(
+        self, image: NDArray[np.float32]
+    ) -> tuple[float, NDArray[np.float32], NDArray[np.complex64]]:
+        """(mean, tapered mean-free image, its rfft2): what every check starts from."""
+        mean = float(image.mean(dtype=np.float64))
+        tapered = np.subtract(image, np.float32(mean))
+        tapered *= self.grid.window
+        return mean, tapered, scipy.fft.rfft2(tapered, workers=self.workers)
+
+    def _chi2(
+        self,
+        tapered: NDArray[np.float32],
+        spectrum: NDArray[np.complex64],
+        frames: NDArray[np.generic],
+    ) -> tuple[float, ...]:
+        """Per-orientation mean of the frames' chi^2 (`frame_chi2`); needs the pattern."""
+        assert self._resynthesis is not None and self.pattern is not None
+        model = self._resynthesis.model_frames(tapered, spectrum)
+        per_frame, _ = frame_chi2(
+            model, self._resynthesis.unit_frames, frames, self.camera, self.grid.interior
+        )
+        return tuple(float(v) for v in per_frame.reshape(-1, self.pattern.n_phases).mean(axis=1))
 
     def _fit_sigma(self, cropped: NDArray[np.complex64], ref_in: NDArray[np.float32]) -> float:
         grid = self.grid

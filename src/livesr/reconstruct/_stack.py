@@ -332,9 +332,13 @@ class StackReconstructor:
             prov = self._provenance(st, frames)
             choices = getattr(self.reconstructor, "last_choices", None)
             if choices:
-                # --method auto: which method made this stack, at which measured signal.
+                # --method auto: which method made this stack, at which measured signal, and
+                # for a network pick the raw re-synthesis chi^2 of both methods behind the veto.
                 prov["method"] = choices[i]
                 prov["signal_photons"] = round(float(self.reconstructor.last_photons[i]), 2)  # type: ignore[attr-defined]
+                checked = getattr(self.reconstructor, "last_consistency", None)
+                if checked and checked[i] is not None:
+                    prov["consistency"] = dict(checked[i])
             if n_raw != in_frames:
                 prov["input"] = f"wide-field mean of {n_raw} raw frames"
             provenances.append(prov)
