@@ -203,7 +203,7 @@ class AutoReconstructor:
         out: NDArray[np.float32] | None = None
         net_idx = [i for i, c in enumerate(choices) if c == "network"]
         if net_idx:
-            y = self.network(data[net_idx])
+            y = self.network.from_repaired(np.stack([repaired[i] for i in net_idx]))
             out = np.empty((len(data), *y.shape[1:]), np.float32)
             out[net_idx] = y
             if self.check_consistency:
