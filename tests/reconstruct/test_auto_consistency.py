@@ -125,6 +125,12 @@ def test_the_check_can_be_switched_off() -> None:
     assert [p["method"] for p in provs] == ["network", "network"]
     assert all("consistency" not in p for p in provs)
     assert auto.wiener_rec is None  # no Wiener reconstruction was paid for
+    # The choice is part of the recorded spec: a rebuild (reprocess) keeps it off.
+    assert rec.spec is not None and rec.spec.sim is not None
+    assert rec.spec.sim.consistency_check is False
+    rebuilt: Any = StackReconstructor.from_spec(rec.spec).reconstructor
+    assert rebuilt.check_consistency is False
+    assert _auto().spec.sim.consistency_check is True  # type: ignore[union-attr]
 
 
 def test_a_non_finite_network_output_is_refused() -> None:

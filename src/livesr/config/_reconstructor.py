@@ -83,6 +83,9 @@ class WienerSpec(FrozenConfig):
     allow_nominal : bool
         Without a calibration, use `pattern` for an orientation whose fit is rejected instead
         of raising (the live run sets it so acquisition never stops; the status says so).
+    consistency_check : bool or None
+        ``--method auto`` only (None otherwise): whether a network output whose raw
+        re-synthesis chi^2 exceeds Wiener's by more than the margin is refused for Wiener's.
     """
 
     pattern: PatternConfig
@@ -92,6 +95,7 @@ class WienerSpec(FrozenConfig):
     wiener: float | None = Field(None, gt=0.0)
     calibration: Calibration | None = None
     allow_nominal: bool = False
+    consistency_check: bool | None = None
 
 
 class ReconstructorSpec(BackendConfig):

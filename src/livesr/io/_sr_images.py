@@ -41,7 +41,8 @@ _T_CHUNK = 256  # time points per chunk of the small (T, C, Z) arrays
 #: reconstruct_ms: time in the reconstructor; latency_ms: last raw frame -> SR (NaN when
 #: backfilled or reprocessed); backfill: reconstructed after the live run (from the raw store);
 #: backend: code of "<backend>-<device>" that ran, 1-based into the array's ``codes`` attribute;
-#: method: code of the method ``--method auto`` chose ("network" / "wiener"), same coding;
+#: method: code of the method ``--method auto`` chose ("network", "wiener" or "wiener (network
+#: refused)" when its raw-consistency check turned the network output down), same coding;
 #: signal_photons: the measured signal level that choice was made at.
 STACK_FIELDS: dict[str, tuple[str, Any]] = {
     "norm_low": ("float64", np.nan),

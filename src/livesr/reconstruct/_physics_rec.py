@@ -206,5 +206,6 @@ def build_physics_informed(
         wiener=w_input,
         calibration=sim.get("calibration"),
         allow_nominal=bool(sim.get("allow_nominal", False)),
+        consistency_check=check,
     )
     return rec, spec

@@ -161,13 +161,16 @@ class StackReconstructor:
 
             sim = spec.sim
             params = sim.parameters
+            # Recorded for --method auto only; older stores lack it (the check was on).
+            check = sim.consistency_check
+            auto: dict[str, Any] = {} if check is None else {"check_consistency": check}
             built = cls.create(
                 spec.model,
                 BackendConfig.model_validate(spec.model_dump(include=set(BackendConfig.model_fields))),
                 frame_shape=spec.frame_shape, pattern=sim.pattern, optics=sim.optics,
                 channel=sim.channel, threads=spec.threads, calibration=sim.calibration,
                 params=None if params is None else SIMParameters.from_dict(params),
-                allow_nominal=sim.allow_nominal,
+                allow_nominal=sim.allow_nominal, **auto,
             )  # fmt: skip
             if spec.weights_sha256 is not None and built._spec is not None:
                 recorded = built._spec.weights_sha256
