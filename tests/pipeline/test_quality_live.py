@@ -185,3 +185,27 @@ def test_quality_level_thresholds() -> None:
     assert quality_level(bad)[0] == "bad"
     empty = QualityRecord(rse=math.nan, rsp=math.nan, alpha=1, beta=0, sigma_um=0.1)
     assert quality_level(empty)[0] == "warn"
+
+
+def test_frames_from_a_child_process_are_checked_against_the_pattern_they_were_made_with(
+    core: Any, tmp_path: Path
+) -> None:
+    # --method auto runs in a child process: the frames' own pattern (from their provenance),
+    # not the calibration, is what their chi^2 assumes.
+    core.setProperty("Camera", "Size", 64)
+    children: list[dict[str, int]] = []
+
+    def connect(pipe: LivePipeline) -> None:
+        pipe.signals.srFrameReady.connect(
+            lambda img, info: children.append(pipe.inference_processes)
+        )
+
+    summary = run_live(
+        core, _sequence(2), tmp_path / "run.zarr", models={"488": "auto"},
+        config=_config(inference_mode="process"), connect=connect,
+    )  # fmt: skip
+    assert summary.status == "finished", summary
+    assert children and all(c.get("488") for c in children)  # it did run in a child
+    q = open_store(tmp_path / "run.zarr").quality()
+    assert (q["pattern_source"] == PATTERN_SOURCE_CODES.index("reconstructor")).all()
+    assert np.isfinite(q["fit_confidence"]).all() and np.isfinite(q["carrier_drift_pct"]).all()

@@ -7,6 +7,7 @@ inference worker one way to call either and read its provenance.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,8 @@ class ChannelReconstructor:
 
     def __init__(self, obj: Any) -> None:
         self.obj = obj
+        self._reported: Any = None  # SIM parameters parsed from provenance (sim_params_of)
+        self._reported_key = ""
         self._is_stack = hasattr(obj, "reconstruct_batch") and hasattr(obj, "reconstructor")
         if not self._is_stack and not isinstance(obj, Reconstructor):
             raise TypeError(
@@ -68,6 +71,30 @@ class ChannelReconstructor:
         target = getattr(self.obj, "reconstructor", self.obj) if self._is_stack else self.obj
         params = getattr(target, "params", None)
         return params if hasattr(params, "k_per_um") and hasattr(params, "fits") else None
+
+    def sim_params_of(self, provenance: dict[str, Any]) -> Any:
+        """The SIM parameters an SR frame was made with: `sim_params`, else its provenance's.
+
+        A reconstructor in a child process (a physics-informed network, ``--method auto``)
+        reports its pattern only in each frame's provenance (``sim_parameters``); without
+        this, the quality checks of those frames would assume the calibrated or nominal
+        pattern instead of the one the frame was reconstructed with. Parsed once per
+        distinct record (the parameters are fixed after the first stack).
+        """
+        params = self.sim_params
+        record = provenance.get("sim_parameters")
+        if params is not None or not isinstance(record, dict) or "angles" not in record:
+            return params
+        key = json.dumps(record["angles"], sort_keys=True, default=str)
+        if key != self._reported_key:
+            from livesr.reconstruct.conventional import SIMParameters
+
+            try:
+                self._reported = SIMParameters.from_dict(record)
+            except ValueError:
+                self._reported = None
+            self._reported_key = key
+        return self._reported
 
     def warmup(self) -> None:
         """Warm the backend up."""

@@ -291,7 +291,7 @@ class InferenceWorker:
         self.first_sr = self.first_sr or now
         self.last_sr = now
         self._announce_sr(sr, stack.key, latency, ms, prov)
-        self._check(key, sr, stack.data, backfill=False)
+        self._check(key, sr, stack.data, prov, backfill=False)
 
     def _announce_sr(
         self,
@@ -310,12 +310,17 @@ class InferenceWorker:
             self._emit_sr(sr, info)
 
     def _check(
-        self, key: StackKey, sr: NDArray[np.float32], raw: NDArray[np.uint16], backfill: bool
+        self,
+        key: StackKey,
+        sr: NDArray[np.float32],
+        raw: NDArray[np.uint16],
+        provenance: dict[str, Any],
+        backfill: bool,
     ) -> None:
         """Hand SR frame `key` and its raw stack to the quality checks (after srFrameReady)."""
         if self.quality is None:
             return
-        params = self.reconstructors[key.c].sim_params
+        params = self.reconstructors[key.c].sim_params_of(provenance)
         with exceptions_logged("queueing a quality check"):
             self.quality.submit(key, sr, raw, params, backfill)
 
@@ -351,7 +356,7 @@ class InferenceWorker:
             failures[c] = 0
             self.sr_backfilled += 1
             self._announce_sr(sr, key, None, ms, prov)
-            self._check(key, sr, data, backfill=True)
+            self._check(key, sr, data, prov, backfill=True)
         for c, n in given_up.items():
             self.sr_failed += n
             why = self._callers[c].hung or f"{_MAX_BACKFILL_FAILURES} failures in a row"
