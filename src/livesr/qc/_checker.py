@@ -188,20 +188,7 @@ class QualityChecker:
         grid = self.grid
         image = self._image(sr)
         frames = None if raw is None else self._frames(raw)
-        if reference is None:
-            if frames is None:
-                raise ValueError("give a wide-field reference image or the raw frames")
-            ref = frames.mean(axis=0, dtype=np.float32) - np.float32(self.camera.offset_adu)
-        else:
-            ref = np.asarray(reference, np.float32)
-            if ref.shape != grid.raw_shape:
-                raise ValueError(
-                    f"the wide-field reference has shape {ref.shape}; it must be the camera "
-                    f"frame shape {grid.raw_shape} (SR = {grid.scale} x wide-field)"
-                )
-        if not np.isfinite(ref).all():
-            raise ValueError("the wide-field reference holds NaN or Inf values")
-
+        ref = self._reference(reference, frames)
         mean, tapered, spectrum = self._spectrum(image)
 
         # SQUIRREL on the camera grid: block_mean(G * SR) straight from the SR spectrum.
@@ -218,14 +205,7 @@ class QualityChecker:
         alpha, beta0, rse, rsp = fit_intensity(ref_in, blurred[inner])
         beta = beta0 - alpha * mean  # the fit saw SR - mean
 
-        out_of_band = math.nan
-        if self._oob_weights is not None:
-            power = spectrum.real**2 + spectrum.imag**2
-            power[0, 0] = 0.0
-            total = float(np.sum(power * self._all_weights, dtype=np.float64))
-            if total > 0:
-                out_of_band = float(np.sum(power * self._oob_weights, dtype=np.float64)) / total
-
+        out_of_band = self._out_of_band(spectrum)
         chi2: tuple[float, ...] = ()
         photons = math.nan
         if frames is not None:
@@ -245,8 +225,9 @@ class QualityChecker:
             modulation=self.pattern.modulation if self.pattern is not None else (),
             pattern_ok=self.pattern.fit_ok if self.pattern is not None else None,
         )
-        error: NDArray[np.float32] | None = None
+        error: NDArray[np.float32] | None
         if map_grid == "camera":
+            # |reference - (alpha G*SR + beta)| on the camera grid; NaN in the ignored border.
             error = np.full(grid.raw_shape, np.nan, np.float32)
             error[inner] = np.abs(
                 ref_in - (np.float32(alpha) * blurred[inner] + np.float32(beta0))
@@ -255,9 +236,44 @@ class QualityChecker:
             sigma_sr = sigma / grid.sr_pixel_um
             rs = np.float32(alpha) * blur_sr(image, sigma_sr, self.workers) + np.float32(beta)
             error = np.abs(grid.upsample_linear(ref) - rs)
-        elif map_grid != "none":
+        elif map_grid == "none":
+            error = None
+        else:
             raise ValueError(f"map_grid={map_grid!r}: use 'none', 'camera' or 'sr'")
         return QualityResult(record, error)
+
+    def _reference(
+        self, reference: NDArray[np.generic] | None, frames: NDArray[np.generic] | None
+    ) -> NDArray[np.float32]:
+        """The wide-field reference (Y, X) float32: given, or the raw mean minus the offset."""
+        grid = self.grid
+        if reference is None:
+            if frames is None:
+                raise ValueError("give a wide-field reference image or the raw frames")
+            ref: NDArray[np.float32] = frames.mean(axis=0, dtype=np.float32) - np.float32(
+                self.camera.offset_adu
+            )
+        else:
+            ref = np.asarray(reference, np.float32)
+            if ref.shape != grid.raw_shape:
+                raise ValueError(
+                    f"the wide-field reference has shape {ref.shape}; it must be the camera "
+                    f"frame shape {grid.raw_shape} (SR = {grid.scale} x wide-field)"
+                )
+        if not np.isfinite(ref).all():
+            raise ValueError("the wide-field reference holds NaN or Inf values")
+        return ref
+
+    def _out_of_band(self, spectrum: NDArray[np.complexfloating]) -> float:
+        """Fraction of the SR power (DC excluded) outside the SIM passband; NaN if not set up."""
+        if self._oob_weights is None:
+            return math.nan
+        power = spectrum.real**2 + spectrum.imag**2
+        power[0, 0] = 0.0
+        total = float(np.sum(power * self._all_weights, dtype=np.float64))
+        if total <= 0:
+            return math.nan
+        return float(np.sum(power * self._oob_weights, dtype=np.float64)) / total
 
     def chi2(self, sr: NDArray[np.generic], raw: NDArray[np.generic]) -> tuple[float, ...]:
         """Raw re-synthesis chi^2 per orientation of one SR frame, and nothing else.
