@@ -169,7 +169,7 @@ def reconstruct_stack(
 
     With `qc`, also the frame's quality record (returned) and error map (written).
     """
-    from livesr.io import write_sr_frame
+    from livesr.io import stack_values, write_sr_frame
 
     rec = cached_reconstructor(spec)
     stack = np.asarray(block)[0, 0, :, 0]
@@ -177,19 +177,7 @@ def reconstruct_stack(
     sr, provenance = rec(stack, raw_frames=[[*key, i] for i in range(stack.shape[0])])
     ms = (time.perf_counter() - t0) * 1e3
     write_sr_frame(path, name, key, sr)
-    norm = provenance.get("normalization")
-    stats = norm if isinstance(norm, dict) else {}
-    values = {
-        "norm_low": stats.get("low"),
-        "norm_high": stats.get("high"),
-        "reconstruct_ms": ms,
-        "latency_ms": None,
-        "backfill": True,  # reconstructed after the live run, from the raw store
-        "backend": f"{provenance['backend']}-{provenance['device']}",
-    }
-    if "method" in provenance:  # --method auto: the choice for this stack, as live
-        values["method"] = provenance["method"]
-        values["signal_photons"] = provenance.get("signal_photons")
+    values = stack_values(provenance, ms, latency_ms=None)  # backfill: from the raw store
     if qc is None:
         return StackOutcome(values)
     try:

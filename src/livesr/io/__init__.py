@@ -5,7 +5,7 @@ from ._keys import StackKey
 from ._quality import FIT_STATUS_CODES, LEVEL_CODES, PATTERN_SOURCE_CODES, QC_FIELDS
 from ._readers import MeasuredOTF, RawStack, read_otf, read_stack
 from ._recovery import remove_write_leftovers, unmarked_complete_stacks
-from ._sr_images import STACK_FIELDS
+from ._sr_images import STACK_FIELDS, stack_values
 from ._store import SRStore, open_store
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "read_otf",
     "read_stack",
     "remove_write_leftovers",
+    "stack_values",
     "unmarked_complete_stacks",
     "write_sr_frame",
 ]

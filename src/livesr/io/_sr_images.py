@@ -32,7 +32,7 @@ from ._store_parts import StoreParts
 if TYPE_CHECKING:
     import zarr
 
-__all__ = ["STACK_FIELDS", "SRImages"]
+__all__ = ["STACK_FIELDS", "SRImages", "stack_values"]
 
 _T_CHUNK = 256  # time points per chunk of the small (T, C, Z) arrays
 
@@ -54,6 +54,36 @@ STACK_FIELDS: dict[str, tuple[str, Any]] = {
     "method": ("uint8", 0),
     "signal_photons": ("float32", np.nan),
 }
+
+
+def stack_values(
+    provenance: Mapping[str, Any], reconstruct_ms: float, latency_ms: float | None
+) -> dict[str, Any]:
+    """The `STACK_FIELDS` values of one SR frame, from its reconstruction's provenance.
+
+    Parameters
+    ----------
+    provenance : mapping
+        What `StackReconstructor` (or the pipeline's adapter) reported for the frame.
+    reconstruct_ms : float
+        Time in the reconstructor.
+    latency_ms : float or None
+        Last raw frame -> SR, live; None when backfilled or reprocessed (from the raw store).
+    """
+    norm = provenance.get("normalization")
+    stats = norm if isinstance(norm, dict) else {}
+    values = {
+        "norm_low": stats.get("low"),
+        "norm_high": stats.get("high"),
+        "reconstruct_ms": reconstruct_ms,
+        "latency_ms": latency_ms,
+        "backfill": latency_ms is None,
+        "backend": f"{provenance.get('backend')}-{provenance.get('device')}",
+    }
+    if "method" in provenance:  # --method auto: the choice for this stack
+        values["method"] = provenance["method"]
+        values["signal_photons"] = provenance.get("signal_photons")
+    return values
 
 
 class SRImages(StoreParts):

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from livesr._logger import exceptions_logged, logger
-from livesr.io import SRStore, StackKey
+from livesr.io import SRStore, StackKey, stack_values
 
 from ._assembler import SIMStack
 from ._channel import ChannelReconstructor
@@ -258,20 +258,7 @@ class InferenceWorker:
         reconstruct_ms: float, latency_ms: float | None,
     ) -> None:  # fmt: skip
         """Hand the SR frame of stack `key` and its per-stack values to the SR writer thread."""
-        norm = prov.get("normalization")
-        stats = norm if isinstance(norm, dict) else {}
-        values = {
-            "norm_low": stats.get("low"),
-            "norm_high": stats.get("high"),
-            "reconstruct_ms": reconstruct_ms,
-            "latency_ms": latency_ms,
-            "backfill": latency_ms is None,
-            "backend": f"{prov.get('backend')}-{prov.get('device')}",
-        }
-        if "method" in prov:  # --method auto: the choice for this stack
-            values["method"] = prov["method"]
-            values["signal_photons"] = prov.get("signal_photons")
-        self.sr_writer.put(key, sr, values)
+        self.sr_writer.put(key, sr, stack_values(prov, reconstruct_ms, latency_ms))
 
     def _live(self, stack: SIMStack) -> None:
         key = stack.key
