@@ -93,6 +93,7 @@ def bench_pipeline(
     """
     from livesr.acquire import close_core, open_core
     from livesr.config import PipelineConfig
+    from livesr.simulate import demo_calibration
 
     backend = backends[0] if backends else "auto"
     rows: list[dict[str, Any]] = []
@@ -105,7 +106,11 @@ def bench_pipeline(
                 core.setProperty("Camera", "Size", int(size))
                 core.setExposure(exposure_ms)
                 seq = _sequence(timepoints, positions, z_planes, field_um=size * 0.0626)
-                config = PipelineConfig(inference_mode=mode, qc_every=int(every))
+                # The demo microscope's calibration, as `livesr demo` runs it: a rejected fit
+                # (small, dim fields) then falls back to the instrument's pattern.
+                config = PipelineConfig(
+                    inference_mode=mode, qc_every=int(every), calibration=demo_calibration()
+                )
                 runs: list[dict[str, float]] = []
                 places: set[str] = set()
                 for r in range(repeats):
