@@ -101,3 +101,18 @@ def test_out_in_a_missing_folder_is_created_for_a_live_run(tmp_path: Path) -> No
 
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "new" / "folder" / "run.zarr" / "zarr.json").is_file()
+
+
+def test_a_rejected_fit_warns_once_per_orientation_in_one_line(raw_tif: Path) -> None:
+    # Pure noise has no carrier: with --allow-nominal each orientation falls back, and says so
+    # once (the log record), without a second copy from Python's warnings and its source line.
+    done = livesr(
+        "reconstruct", str(raw_tif), "--method", "wiener", "--allow-nominal",
+        "--out", str(raw_tif.with_name("sr.tif")), cwd=raw_tif.parent,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.strip().splitlines()
+    for d in range(3):
+        about = [line for line in lines if f"orientation {d}: SIM fit rejected" in line]
+        assert len(about) == 1 and about[0].startswith("warning: orientation"), lines
+    assert len(lines) == 3, lines

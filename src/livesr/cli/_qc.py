@@ -194,11 +194,10 @@ def _pattern(
     elif stacks is not None and not nominal:
         from livesr.reconstruct.conventional import SIMFitWarning, estimate_parameters
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", SIMFitWarning)
+        with warnings.catch_warnings():
+            # Each rejected orientation is logged as a "warning:" line already (run_cli).
+            warnings.simplefilter("ignore", SIMFitWarning)
             fitted = estimate_parameters(stacks, pattern, optics, search="free")
-        for w in caught:
-            typer.echo(f"warning: {w.message}", err=True)
         state = pattern_state(fitted)
         report["pattern_source"] = "estimated"
         report["pattern_fit"] = fitted.to_dict()

@@ -290,11 +290,10 @@ def _wiener(
     rec = WienerReconstructor(pattern, optics, otf=otf, wiener=wiener, scale=scale,
                               attenuation=attenuation, search=search, calibration=calibration,
                               allow_nominal=allow_nominal)  # fmt: skip
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SIMFitWarning)
+    with warnings.catch_warnings():
+        # Each rejected orientation is logged as a "warning:" line already (run_cli).
+        warnings.simplefilter("ignore", SIMFitWarning)
         rec.calibrate(stacks)  # one pattern per file: every stack pooled
-    for w in caught:
-        typer.echo(f"warning: {w.message}", err=True)
     return rec
 
 
