@@ -60,6 +60,8 @@ def gui(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     register_pymmcore_gui(store=tmp_path / "run.zarr", model="wiener")
     core = open_core("demo")
+    # 128 px, not 64: at 64 px Wiener's blind pattern fit rejects an orientation and the run
+    # ends "finished with errors" (no SR for those stacks).
     core.setProperty("Camera", "Size", 128)
     core.setExposure(2.0)
     assert signals_backend(core) == "qt"
