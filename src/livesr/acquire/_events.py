@@ -73,6 +73,10 @@ def sim_events(
                 label = pattern_label(a, ph)
                 yield event.model_copy(
                     update={
+                        # The user's sequence has no SIM axes, so it no longer describes this
+                        # event: a TensorStoreHandler (pymmcore-gui's MDA viewer) would size its
+                        # store from it and fail on every frame on the "a" key.
+                        "sequence": None,
                         "index": {**base, ANGLE_KEY: a, PHASE_KEY: ph},
                         "properties": [
                             *(event.properties or ()),

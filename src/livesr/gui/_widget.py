@@ -162,6 +162,11 @@ class LiveSRWidget(QtWidgets.QWidget):
         self._on_switch(True)
 
     @property
+    def mmcore(self) -> CMMCorePlus:
+        """The core this widget acquires with (the GUI's, when docked in pymmcore-gui)."""
+        return self._mmc
+
+    @property
     def live_sr(self) -> bool:
         """Whether Run acquires with live SR (the switch)."""
         return bool(self._switch.isChecked())
