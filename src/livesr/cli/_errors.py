@@ -9,7 +9,6 @@ full traceback instead. Ctrl-C exits with 130 like any shell program.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import warnings
@@ -54,7 +53,6 @@ def run_cli(app: Callable[..., Any], argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = DEBUG_FLAG in args or os.environ.get("LIVESR_DEBUG", "") not in ("", "0")
     args = [a for a in args if a != DEBUG_FLAG]
-    _log_to_stderr(debug)
     if not debug:
         warnings.showwarning = _one_line_warning
     try:
@@ -73,33 +71,6 @@ def run_cli(app: Callable[..., Any], argv: Sequence[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-class _OneLine(logging.Formatter):
-    """``warning: <message>``: a log record as the command line's other messages look."""
-
-    def __init__(self, debug: bool) -> None:
-        super().__init__()
-        self._debug = debug
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = f"{record.levelname.lower()}: {record.getMessage()}"
-        if record.exc_info and self._debug:  # tracebacks only on request
-            text += "\n" + self.formatException(record.exc_info)
-        elif record.exc_info and record.exc_info[1] is not None:
-            text += f" ({one_line(record.exc_info[1])})"
-        return text
-
-
-def _log_to_stderr(debug: bool) -> None:
-    """Show livesr's log records (warnings and up; info with --debug) as single lines."""
-    from livesr._logger import logger
-
-    if not any(isinstance(h.formatter, _OneLine) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_OneLine(debug))
-        logger.addHandler(handler)
-    logger.setLevel(logging.INFO if debug else logging.WARNING)
-
-
 def _one_line_warning(
     message: Warning | str,
     category: type[Warning],
@@ -111,7 +82,8 @@ def _one_line_warning(
     """Show a warning as one ``warning:`` line (no source line) on the command line.
 
     livesr's own warnings (e.g. `SIMFitWarning`) are logged as one line where they are
-    raised, so the command line does not repeat them.
+    raised (the ``livesr`` logger; Python prints warning records to stderr when no handler is
+    configured), so the command line does not repeat them.
     """
     if category.__module__.split(".")[0] == "livesr":
         return

@@ -195,7 +195,7 @@ def _pattern(
         from livesr.reconstruct.conventional import SIMFitWarning, estimate_parameters
 
         with warnings.catch_warnings():
-            # Each rejected orientation is logged as a "warning:" line already (run_cli).
+            # Each rejected orientation is logged as one line already (the livesr logger).
             warnings.simplefilter("ignore", SIMFitWarning)
             fitted = estimate_parameters(stacks, pattern, optics, search="free")
         state = pattern_state(fitted)

@@ -291,7 +291,7 @@ def _wiener(
                               attenuation=attenuation, search=search, calibration=calibration,
                               allow_nominal=allow_nominal)  # fmt: skip
     with warnings.catch_warnings():
-        # Each rejected orientation is logged as a "warning:" line already (run_cli).
+        # Each rejected orientation is logged as one line already (the livesr logger).
         warnings.simplefilter("ignore", SIMFitWarning)
         rec.calibrate(stacks)  # one pattern per file: every stack pooled
     return rec
