@@ -2,9 +2,10 @@
 
 ``livesr demo --preview`` / ``livesr acquire --preview`` call ``with_preview(run_live)(...)``:
 the acquisition (``run_live``: MDA, writer and inference threads) moves to a background
-thread, and the calling (main) thread runs the Qt window, which Qt requires. Without a
-display, or with ``headless=True``, nothing moves: the run stays on the calling thread and a
-:class:`SnapshotWriter` writes PNGs next to the store instead.
+thread, and the calling (main) thread runs the Qt window, which Qt requires. SIGINT and
+SIGTERM then stop the run from the main thread (`RunStopper`), as they do without a preview.
+Without a display, or with ``headless=True``, nothing moves: the run stays on the calling
+thread and a :class:`SnapshotWriter` writes PNGs next to the store instead.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from ._snapshots import SnapshotWriter, snapshot_dir
 
 if TYPE_CHECKING:
     from livesr.pipeline import SRFrameInfo, StackInfo, StackSkipped
+
+    from ._stop import RunStopper
 
 __all__ = ["PipelineTap", "attach", "display_available", "with_preview"]
 
@@ -171,17 +174,31 @@ def with_preview(
                 writers.append(SnapshotWriter(feed, folder, interval_s=snapshot_interval_s))
                 writers[-1].start()
 
+        stopper: RunStopper | None = None
         try:
             if headless:
+                # The run keeps the main thread: LivePipeline handles SIGINT/SIGTERM itself.
                 return run(*args, connect=connect, **kwargs)
+            from ._stop import RunStopper
+
+            stopper = RunStopper()
+            watch = stopper.watch
+
+            def connect_and_watch(pipeline: Any) -> None:
+                connect(pipeline)
+                watch(pipeline)
+
             return _run_beside_window(
-                lambda: run(*args, connect=connect, **kwargs),
+                lambda: run(*args, connect=connect_and_watch, **kwargs),
                 feed,
+                stopper,
                 keep_open=keep_open,
                 max_fps=max_fps,
                 on_window=on_window,
             )
         finally:
+            if stopper is not None:
+                stopper.unwatch()
             for writer in writers:
                 writer.stop()
             for tap in taps:
@@ -194,12 +211,17 @@ def with_preview(
 def _run_beside_window(
     job: Callable[[], T],
     feed: PreviewFeed,
+    stopper: RunStopper,
     *,
     keep_open: bool,
     max_fps: float,
     on_window: Callable[[Any], Any] | None,
 ) -> T:
-    """Run `job` on a thread while this (main) thread runs the Qt window; return its result."""
+    """Run `job` on a thread while this (main) thread runs the Qt window; return its result.
+
+    `stopper` holds SIGINT/SIGTERM from before the window shows until the run has ended, so a
+    signal stops the run (it then closes the window) however far it got.
+    """
     from qtpy import QtCore
 
     from ._window import PreviewWindow, ensure_app
@@ -223,20 +245,27 @@ def _run_beside_window(
             return
         window.refresh()  # the last frames and the "finished" status
         # A run that failed (e.g. bad input before the first frame) must not leave its error
-        # behind an open, empty window.
-        if "error" in outcome or not keep_open or not window.isVisible():
+        # behind an open, empty window; nor one a signal stopped (the user asked to quit).
+        stopped = stopper.signame is not None
+        if "error" in outcome or stopped or not keep_open or not window.isVisible():
             timer.stop()
             app.quit()
 
+    # This timer also keeps the interpreter ticking: Python runs a signal handler only when
+    # the main thread runs Python code, which a Qt loop that waits for events does not.
     timer = QtCore.QTimer()
     timer.setInterval(100)
     timer.timeout.connect(check)
-    worker.start()
-    timer.start()
-    if on_window is not None:
-        on_window(window)
-    app.exec()
-    worker.join()
+    stopper.install()
+    try:
+        worker.start()
+        timer.start()
+        if on_window is not None:
+            on_window(window)
+        app.exec()
+        worker.join()
+    finally:
+        stopper.restore()
     if window.isVisible():
         window.close()
     if "error" in outcome:
