@@ -77,6 +77,9 @@ class PipelineTap:
 
     def _on_quality(self, info: Any) -> None:
         self.feed.push_quality(info.channel, info.level, t=info.t, reasons=info.reasons)
+        error_map = getattr(info, "error_map", None)
+        if error_map is not None:
+            self.feed.push_error_map(error_map, channel=info.c, t=info.t)
 
     def _on_finished(self, summary: Any) -> None:
         self.feed.mark_finished()
@@ -118,6 +121,7 @@ def with_preview(
     snapshot_interval_s: float = 10.0,
     keep_open: bool = True,
     max_fps: float = 30.0,
+    qc_overlay: bool = False,
     on_window: Callable[[Any], Any] | None = None,
 ) -> Callable[..., T]:
     """Wrap a ``run_live``-like function so the run shows a live preview.
@@ -138,6 +142,8 @@ def with_preview(
         Keep the window open after the run finished, until the user closes it.
     max_fps : float
         Window redraw cap.
+    qc_overlay : bool
+        Start with the quality error maps drawn in red over the SR (window and snapshots).
     on_window : callable, optional
         Called with the window once it is shown (tests and benchmarks use it).
 
@@ -171,7 +177,11 @@ def with_preview(
                     if isinstance(snapshots, (str, Path))
                     else snapshot_dir(out if out is not None else "run.zarr")
                 )
-                writers.append(SnapshotWriter(feed, folder, interval_s=snapshot_interval_s))
+                writers.append(
+                    SnapshotWriter(
+                        feed, folder, interval_s=snapshot_interval_s, qc_overlay=qc_overlay
+                    )
+                )
                 writers[-1].start()
 
         stopper: RunStopper | None = None
@@ -194,6 +204,7 @@ def with_preview(
                 stopper,
                 keep_open=keep_open,
                 max_fps=max_fps,
+                qc_overlay=qc_overlay,
                 on_window=on_window,
             )
         finally:
@@ -215,6 +226,7 @@ def _run_beside_window(
     *,
     keep_open: bool,
     max_fps: float,
+    qc_overlay: bool,
     on_window: Callable[[Any], Any] | None,
 ) -> T:
     """Run `job` on a thread while this (main) thread runs the Qt window; return its result.
@@ -227,7 +239,7 @@ def _run_beside_window(
     from ._window import PreviewWindow, ensure_app
 
     app = ensure_app()
-    window = PreviewWindow(feed, max_fps=max_fps)
+    window = PreviewWindow(feed, max_fps=max_fps, qc_overlay=qc_overlay)
     window.show()
     outcome: dict[str, Any] = {}
 
