@@ -121,3 +121,54 @@ def test_panels_for_a_small_window_skip_pixels_but_keep_the_layout():
     assert small[:64, :64].min() == 255 and small[64:, 64:128].max() == 0
     right = small[:, 130:]
     assert right[64:, 64:].min() == 255 and right[:64].max() == 0
+
+
+def _scene_with_a_bad_corner() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(wf 16x16, sr 32x32, error map 16x16): a flat field whose error is high top-left only."""
+    yy, xx = np.mgrid[:16, :16]
+    wf = (100.0 + 1000.0 * ((yy + xx) % 5 == 0)).astype(np.float32)  # range about 1000
+    sr = np.repeat(np.repeat(wf, 2, axis=0), 2, axis=1)
+    error = np.full((16, 16), 5.0, np.float32)  # far below 5 % of the wide-field range
+    error[1:8, 1:8] = 600.0  # above 25 %: full red
+    error[0, :] = error[:, 0] = np.nan  # the border the check ignores
+    return wf, sr, error
+
+
+def test_error_map_overlay_is_red_where_the_error_is_high_and_only_when_asked():
+    from livesr.preview import ERROR_MAP_RANGE, error_map_limits
+
+    wf, sr, error = _scene_with_a_bad_corner()
+    plain = render_panels([wf], [sr], gap=0)[:, 32:]  # the SR panel
+    over = render_panels([wf], [sr], gap=0, error_maps=[error])[:, 32:]
+    # Without the overlay the one channel is grey everywhere.
+    assert (plain[..., 0] == plain[..., 1]).all() and (plain[..., 1] == plain[..., 2]).all()
+    # With it: red added over the high-error corner (SR pixels 2..15), nothing elsewhere.
+    bad = np.zeros((32, 32), bool)
+    bad[2:16, 2:16] = True
+    red = over[..., 0].astype(int) - over[..., 1].astype(int)
+    assert (red[bad & (plain[..., 0] < 128)] > 100).all()
+    assert (red[~bad] == 0).all()
+    assert (over[..., 1:] == plain[..., 1:]).all()  # the SR itself is drawn as before
+    # The map's range is tied to the wide-field's display range.
+    lo, hi = auto_limits(wf)
+    (limits,) = error_map_limits([error], [(lo, hi)])
+    assert limits == pytest.approx(tuple(f * (hi - lo) for f in ERROR_MAP_RANGE))
+
+
+def test_snapshots_draw_the_error_map_only_with_the_overlay_on(tmp_path):
+    from livesr.preview import PreviewFeed, SnapshotWriter
+
+    wf, sr, error = _scene_with_a_bad_corner()
+    feed = PreviewFeed()
+    feed.push_wf(wf, t=0)
+    feed.push_sr(sr, t=0)
+    feed.push_error_map(error, t=0)
+    shots = {}
+    for on in (False, True):
+        writer = SnapshotWriter(feed, tmp_path / str(on), qc_overlay=on)
+        png = writer.write_now()
+        assert png is not None
+        shots[on] = _decode_png(png.read_bytes())[:, -32:].astype(int)
+    red = {on: shot[..., 0] - shot[..., 1] for on, shot in shots.items()}
+    assert (red[False] == 0).all()
+    assert red[True][2:16, 2:16].max() > 100 and (red[True][16:, 16:] == 0).all()

@@ -140,3 +140,20 @@ def test_quality_lights_and_warning_in_the_status() -> None:
     feed.push_quality("561", "ok", t=4)
     status = feed.status()
     assert status.quality == (("488", "ok"), ("561", "ok")) and status.warning == ""
+
+
+def test_error_maps_follow_the_newest_checked_frame_per_channel() -> None:
+    feed = PreviewFeed()
+    feed.push_sr(np.zeros((8, 8), np.float32), channel=1, t=5)
+    assert feed.take().error_maps == []  # quality control off: no maps
+    drawn = feed.take().image_version
+    feed.push_error_map(np.full((4, 4), 5, np.float32), channel=1, t=5)
+    frame = feed.take()
+    assert frame.image_version > drawn  # an overlay may need a redraw
+    assert frame.error_maps[0] is None and frame.error_maps[1][0, 0] == 5
+    feed.push_error_map(np.full((4, 4), 2, np.float32), channel=1, t=2)  # backfilled, late
+    assert feed.take().error_maps[1][0, 0] == 5
+    feed.push_error_map(np.full((4, 4), 2, np.float32), channel=1, t=2, replace=True)  # browsing
+    assert feed.take().error_maps[1][0, 0] == 2
+    feed.push_error_map(None, channel=1, t=3, replace=True)  # a browsed frame without a map
+    assert feed.take().error_maps == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,9 @@ pytest.importorskip("pymmcore_plus")
 from livesr.acquire import connect_direct, open_core, signals_backend  # noqa: E402
 from livesr.io import open_store  # noqa: E402
 from livesr.pipeline import run_live  # noqa: E402
-from livesr.preview import ensure_app, with_preview  # noqa: E402
+from livesr.preview import ensure_app, error_map_overlays, with_preview  # noqa: E402
 from tiny_models import save_tiny_weights  # noqa: E402
-from viewer_helpers import settle  # noqa: E402
+from viewer_helpers import same_images, settle  # noqa: E402
 
 TIMEPOINTS = 4
 
@@ -58,7 +59,9 @@ def test_window_shows_the_live_sr_of_a_demo_run(core, weights: str, tmp_path: Pa
     connect_direct(
         core, core.mda.events.frameReady, lambda *_: frame_threads.add(threading.get_ident())
     )
-    run = with_preview(run_live, headless=False, keep_open=False, on_window=windows.append)
+    run = with_preview(
+        run_live, headless=False, keep_open=False, qc_overlay=True, on_window=windows.append
+    )
     out = tmp_path / "run.zarr"
     summary = run(core, _sequence(), out, models={"488": weights, "561": weights}, backend="torch")
     assert summary.status == "finished"
@@ -85,6 +88,32 @@ def test_window_shows_the_live_sr_of_a_demo_run(core, weights: str, tmp_path: Pa
         for a, b in zip(shown, expected, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
     assert str(window.sr_panel.viewer.display_model.channel_mode) == "composite"
+
+    # The quality error maps came with qualityReady and are drawn in red over the SR: each
+    # channel's stored map of the newest time point, upsampled to the SR grid.
+    assert summary.qc_checked == TIMEPOINTS * 2
+    maps = [store.error_map((t, 0, 0, c)) for c in (0, 1)]
+    assert all(np.isfinite(m).any() for m in maps)
+    expected = error_map_overlays(maps, sr[0].shape)
+    shown = _settle_error_maps(window, expected)
+    assert len(shown) == 2
+    for overlay, exp in zip(shown, expected, strict=True):
+        assert overlay is not None and "red" in overlay[1]
+        np.testing.assert_allclose(overlay[0], exp, rtol=1e-5, atol=1e-5)
+
+
+def _settle_error_maps(window, expected: list) -> list:
+    """Run the event loop until ndv draws the `expected` error maps (its data requests are
+    asynchronous) or a bounded number of rounds passed; returns what it draws."""
+    app = ensure_app()
+    shown: list = []
+    for _ in range(300):
+        app.processEvents()
+        shown = window.displayed_error_maps()
+        if same_images([None if o is None else o[0] for o in shown], expected):
+            break
+        time.sleep(0.01)
+    return shown
 
 
 def test_headless_preview_writes_snapshots_beside_the_store(

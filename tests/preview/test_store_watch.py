@@ -86,3 +86,22 @@ def test_cli_preview_headless_writes_a_snapshot_of_the_newest_time_point(tmp_pat
 
     missing = CliRunner().invoke(app, ["preview", str(store.path), "--sr", "sr_x", "--headless"])
     assert missing.exit_code == 2 and "no SR image 'sr_x'" in missing.output
+
+
+def test_watcher_shows_the_stored_error_maps_of_the_frame_it_shows(tmp_path: Path) -> None:
+    store = _store(tmp_path / "run.zarr")
+    store.add_quality("sr")
+    for t in range(3):
+        _write_t(store, t)
+    error = np.full((8, 8), np.nan, np.float32)
+    error[1:7, 1:7] = 7.0
+    store.write_error_map((0, 1, 0, 1), error)  # only t 0, channel 1 was checked
+    feed = PreviewFeed()
+    watcher = StoreWatcher(store.path, feed, position=1, poll_interval_s=0.0)
+    assert watcher.poll()
+    assert feed.take().error_maps == []  # t 2: no map made
+    watcher.show(0)
+    maps = feed.take().error_maps
+    assert maps[0] is None and np.array_equal(maps[1], error, equal_nan=True)
+    watcher.show(1)  # a frame without maps does not keep t 0's
+    assert feed.take().error_maps == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -133,4 +134,72 @@ def test_window_browses_a_store_with_its_slider(tmp_path):
     _, shown_sr = settle(window, [_blobs((16, 16), 10)], [_blobs((32, 32), 20)])
     assert same_images(shown_sr, [_blobs((32, 32), 20)])
     assert not watcher.follow
+    window.close()
+
+
+def _bad_corner() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(wf 16x16, sr 32x32, error map 16x16): the error is high in the top-left corner only."""
+    wf = 100.0 + 1000.0 * _blobs((16, 16), 5)
+    sr = np.repeat(np.repeat(wf, 2, axis=0), 2, axis=1)
+    error = np.full((16, 16), 5.0, np.float32)  # far below 5 % of the wide-field range
+    error[1:8, 1:8] = 600.0  # above 25 % of it: full red
+    error[0, :] = error[:, 0] = np.nan  # the border the check ignores
+    return wf.astype(np.float32), sr.astype(np.float32), error
+
+
+def _red_drawn(window: PreviewWindow) -> np.ndarray | None:
+    """How much red ndv draws over the SR (0..1 per SR pixel), once its layers hold the map;
+    None while no error map is drawn."""
+    app = ensure_app()
+    for _ in range(300):
+        app.processEvents()
+        (overlay,) = window.displayed_error_maps() or [None]
+        if overlay is not None and overlay[0].shape == (32, 32) and overlay[0].max() > 0:
+            data, cmap, (lo, hi) = overlay
+            assert "red" in cmap
+            return np.clip((data - lo) / (hi - lo), 0.0, 1.0)
+        time.sleep(0.01)
+    return None
+
+
+def test_the_error_map_overlay_draws_red_where_the_frame_is_untrustworthy():
+    ensure_app()
+    wf, sr, error = _bad_corner()
+    feed = PreviewFeed()
+    feed.push_wf(wf, t=0)
+    feed.push_sr(sr, t=0)
+    feed.push_error_map(error, t=0)
+    window = PreviewWindow(feed, qc_overlay=True)
+    window.show()
+    window.refresh()
+    settle(window, [wf], [sr])
+    red = _red_drawn(window)
+    assert red is not None
+    bad = np.zeros((32, 32), bool)
+    bad[2:16, 2:16] = True
+    assert (red[bad] == 1.0).all() and (red[~bad] == 0.0).all()
+    assert same_images(window.displayed()[1], [sr])  # the SR itself is unchanged
+
+    window.error_map_box.setChecked(False)  # what clicking the box does
+    assert not window.qc_overlay and _red_drawn(window) is None
+    window.qc_overlay = True
+    assert _red_drawn(window) is not None
+    window.close()
+
+
+def test_without_the_overlay_the_error_map_is_not_drawn():
+    ensure_app()
+    wf, sr, error = _bad_corner()
+    feed = PreviewFeed()
+    feed.push_wf(wf, t=0)
+    feed.push_sr(sr, t=0)
+    feed.push_error_map(error, t=0)
+    window = PreviewWindow(feed)
+    window.refresh()
+    shown_sr = settle(window, [wf], [sr])[1]
+    assert same_images(shown_sr, [sr])
+    assert not window.sr_panel.has_overlays and window.displayed_error_maps() == []
+    window.qc_overlay = True
+    red = _red_drawn(window)
+    assert red is not None and red[2:16, 2:16].min() == 1.0
     window.close()

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ._app import app
-from ._demo import start_preview
+from ._demo import check_qc_overlay, start_preview
 from ._progress import RunProgress, exit_code, look_at_it
 
 
@@ -39,6 +39,9 @@ def acquire(
         bool, typer.Option(help="Triggered bursts where the devices allow.")
     ] = True,
     preview: Annotated[bool, typer.Option(help="Show the live preview window.")] = False,
+    qc_overlay: Annotated[
+        bool, typer.Option(help="With --preview: start with the error maps in red over the SR.")
+    ] = False,
 ) -> None:
     """Run a SIM acquisition from a .cfg and a useq sequence with live SR into OME-Zarr."""
     import useq
@@ -49,6 +52,7 @@ def acquire(
     from livesr.pipeline import PipelineError, parse_model_options, run_live
     from livesr.reconstruct import BackendUnavailableError
 
+    check_qc_overlay(preview, qc_overlay)
     if out.exists() and not overwrite:
         raise typer.BadParameter(
             f"{out} already exists: choose another path, delete it, or pass --overwrite",
@@ -85,7 +89,7 @@ def acquire(
         try:
             # One stack per base event of the sequence (each becomes n_angles x n_phases frames).
             with RunProgress(sum(1 for _ in seq)) as progress:
-                summary = start_preview(run_live, preview)(
+                summary = start_preview(run_live, preview, qc_overlay)(
                     core, seq, out, models=models, backend=backend, config=cfg,
                     pattern_device=pattern_device, connect=progress.connect,
                 )  # fmt: skip

@@ -12,13 +12,14 @@ from ._app import app
 from ._progress import RunProgress, exit_code, look_at_it
 
 
-def start_preview(run: Any, preview: bool) -> Any:
+def start_preview(run: Any, preview: bool, qc_overlay: bool = False) -> Any:
     """`run` (run_live) under the commands' host tuning, as is or beside the preview window.
 
     The livesr commands own their process, so the run applies ``HostTuning.application()``
     (malloc tuned, inference on cores of its own at a lower priority; restored at the end).
     The window needs the main thread, so with a preview the run moves to a background thread
     (`livesr.preview.with_preview`); without a display it writes PNG snapshots instead.
+    `qc_overlay` starts the preview with the quality error maps drawn in red over the SR.
     """
 
     def tuned(*args: Any, **kwargs: Any) -> Any:
@@ -32,7 +33,16 @@ def start_preview(run: Any, preview: bool) -> Any:
         return tuned
     from livesr.preview import with_preview
 
-    return with_preview(tuned)
+    return with_preview(tuned, qc_overlay=qc_overlay)
+
+
+def check_qc_overlay(preview: bool, qc_overlay: bool) -> None:
+    """``--qc-overlay`` draws over the live preview: refuse it without ``--preview``."""
+    if qc_overlay and not preview:
+        raise typer.BadParameter(
+            "the error-map overlay is drawn on the live preview: add --preview",
+            param_hint="--qc-overlay",
+        )
 
 
 @app.command()
@@ -56,6 +66,9 @@ def demo(
         bool, typer.Option(help="Triggered bursts (off: one software-timed snap per frame).")
     ] = True,
     preview: Annotated[bool, typer.Option(help="Show the live preview window.")] = False,
+    qc_overlay: Annotated[
+        bool, typer.Option(help="With --preview: start with the error maps in red over the SR.")
+    ] = False,
 ) -> None:
     """Acquire a two-colour SIM time-lapse on the simulated microscope with live SR."""
     import useq
@@ -68,6 +81,7 @@ def demo(
     from livesr.simulate.devices import DEMO_SIZES
 
     names = [c.strip() for c in channels.split(",") if c.strip()]
+    check_qc_overlay(preview, qc_overlay)
     if size not in DEMO_SIZES:
         raise typer.BadParameter(f"choose one of {DEMO_SIZES}", param_hint="--size")
     if out.exists() and not overwrite:
@@ -99,7 +113,7 @@ def demo(
         t0 = time.perf_counter()
         try:
             with RunProgress(timepoints * len(names)) as progress:
-                summary = start_preview(run_live, preview)(
+                summary = start_preview(run_live, preview, qc_overlay)(
                     core, sequence, out, models=models, backend=backend, config=config,
                     connect=progress.connect,
                 )  # fmt: skip

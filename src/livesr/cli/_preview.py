@@ -34,6 +34,9 @@ def preview(
     ndv: Annotated[
         bool, typer.Option(help="Open the SR image in ndv (needs OpenGL) instead.")
     ] = False,
+    qc_overlay: Annotated[
+        bool, typer.Option(help="Start with the quality error maps in red over the SR.")
+    ] = False,
 ) -> None:
     """Show the newest wide-field and SR images of a run, following it while it grows."""
     from livesr.preview import PreviewFeed, SnapshotWriter, StoreWatcher, snapshot_dir
@@ -55,7 +58,7 @@ def preview(
         return
     if headless:
         folder = out or snapshot_dir(store)
-        writer = SnapshotWriter(feed, folder, interval_s=interval)
+        writer = SnapshotWriter(feed, folder, interval_s=interval, qc_overlay=qc_overlay)
         typer.echo(f"writing snapshots of {store} to {folder} every {interval:g} s (Ctrl-C stops)")
         try:
             while True:
@@ -89,8 +92,9 @@ def preview(
             window.set_time_range(watcher.n_timepoints)  # the run may have grown
 
     window = PreviewWindow(
-        feed, title=f"livesr preview: {store.name}", poll=poll, seek=watcher.show
-    )
+        feed, title=f"livesr preview: {store.name}", poll=poll, seek=watcher.show,
+        qc_overlay=qc_overlay,
+    )  # fmt: skip
     watcher.poll(force=True)
     window.set_time_range(watcher.n_timepoints)
     window.show()

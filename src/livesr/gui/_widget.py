@@ -102,9 +102,9 @@ class LiveSRWidget(QtWidgets.QWidget):
     pipeline connects to directly (`livesr.acquire.connect_direct`).
     """
 
-    runFinished = QtCore.Signal(object)  # type: ignore[attr-defined]
+    runFinished = QtCore.Signal(object)
     # Emitted on the run's thread; Qt queues it to the GUI thread, where the widget lives.
-    _done = QtCore.Signal(object)  # type: ignore[attr-defined]
+    _done = QtCore.Signal(object)
 
     def __init__(
         self,

@@ -329,8 +329,9 @@ class QualityWorker:
             photons_rel=_finite(rel),
         )
         info = QualityInfo(
-            key, self.channels[key.c], level, reasons, data, backfill=item.backfill, qc_ms=ms
-        )
+            key, self.channels[key.c], level, reasons, data, backfill=item.backfill, qc_ms=ms,
+            error_map=result.error_map,
+        )  # fmt: skip
         with exceptions_logged("qualityReady slot"):
             self._emit(info)
 

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 from psygnal import Signal, SignalGroup
 
 from livesr.io import StackKey
@@ -121,6 +122,10 @@ class QualityInfo(_Keyed):
         Whether the SR frame was reconstructed after the acquisition.
     qc_ms : float
         Time of the check, in ms.
+    error_map : ndarray, float32, shape (Y, X), or None
+        SQUIRREL-style error map on the camera grid: ``|wide-field - fitted blurred SR|`` in
+        wide-field counts, NaN in the ignored border (the array stored at ``<p>/sr_qc_map``;
+        do not modify it). None where no map was made.
     """
 
     level: QualityLevel
@@ -128,6 +133,7 @@ class QualityInfo(_Keyed):
     record: dict[str, Any] = field(default_factory=dict, compare=False)
     backfill: bool = False
     qc_ms: float = 0.0
+    error_map: NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,12 +24,23 @@ class StopOnSignal:
     since the handler may interrupt the main thread while it holds the runner's lock. A third
     signal falls back to the previous handler. Installed only over Python's own default
     handlers (an application's handlers are left alone), and restored when the run ends.
+
+    Parameters
+    ----------
+    on_stop : callable (str) -> None
+        Called once, on the ``livesr-stop`` thread, with the first signal's name.
+    abort_by_default : bool
+        The third signal ends the process by the signal's default action instead of calling
+        the previous handler. For a main thread that runs a Qt event loop (the live preview):
+        there Python's SIGINT handler raises KeyboardInterrupt inside whichever slot runs,
+        where PySide6 prints and swallows it, so Ctrl-C could never end the process.
     """
 
     _SIGNALS = ("SIGINT", "SIGTERM")
 
-    def __init__(self, on_stop: Callable[[str], None]) -> None:
+    def __init__(self, on_stop: Callable[[str], None], *, abort_by_default: bool = False) -> None:
         self._on_stop = on_stop
+        self._abort_by_default = abort_by_default
         self._old: dict[int, Any] = {}
         self._event = threading.Event()
         self._closed = False
@@ -54,7 +65,10 @@ class StopOnSignal:
         if self._count >= 3 and signum in self._old:
             old = self._old[signum]
             self.restore()
-            if callable(old):
+            if self._abort_by_default:
+                signal.signal(signum, signal.SIG_DFL)
+                signal.raise_signal(signum)
+            elif callable(old):
                 old(signum, frame)
             else:
                 signal.raise_signal(signum)

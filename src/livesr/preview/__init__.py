@@ -2,7 +2,7 @@
 
 The pipeline's signals fill a :class:`PreviewFeed` (O(1) per frame, any thread); renderers pull
 from it at their own pace: :class:`PreviewWindow` (two ``ndv.ArrayViewer``, WF | SR, via qtpy;
-the ``viewer`` extra; at most ~30 Hz)
+the ``viewer`` extra; at most ~30 Hz; an optional overlay draws the quality error maps in red)
 and :class:`SnapshotWriter` (periodic ``latest.png`` + ``status.json`` beside the store).
 :class:`StoreWatcher` fills a feed from a finished or growing store instead.
 """
@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._composite import CHANNEL_COLORS, auto_limits, composite, panel_limits, render_panels
+from ._composite import (
+    CHANNEL_COLORS,
+    ERROR_MAP_COLOR,
+    ERROR_MAP_RANGE,
+    auto_limits,
+    composite,
+    error_map_limits,
+    error_map_overlays,
+    panel_limits,
+    render_panels,
+)
 from ._feed import LiveStatus, PreviewFeed, PreviewFrame
 from ._live import PipelineTap, attach, display_available, with_preview
 from ._png import encode_png, write_png
@@ -23,6 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHANNEL_COLORS",
+    "ERROR_MAP_COLOR",
+    "ERROR_MAP_RANGE",
     "LiveStatus",
     "PipelineTap",
     "PreviewFeed",
@@ -36,6 +48,8 @@ __all__ = [
     "display_available",
     "encode_png",
     "ensure_app",
+    "error_map_limits",
+    "error_map_overlays",
     "panel_limits",
     "render_panels",
     "snapshot_dir",

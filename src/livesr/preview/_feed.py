@@ -13,7 +13,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from dataclasses import replace as _replace
 from typing import Any
 
@@ -116,6 +116,9 @@ class PreviewFrame:
     sr : list of (ndarray (sY, sX) float32 or None)
         SR image per channel index.
     status : LiveStatus
+    error_maps : list of (ndarray (Y, X) float32 or None)
+        Newest quality error map per channel index, on the camera grid (NaN border; see
+        `livesr.pipeline.QualityInfo.error_map`); empty when quality control is off.
     """
 
     version: int
@@ -123,6 +126,7 @@ class PreviewFrame:
     wf: list[NDArray[np.float32] | None]
     sr: list[NDArray[np.float32] | None]
     status: LiveStatus
+    error_maps: list[NDArray[np.float32] | None] = field(default_factory=list)
 
 
 def _channel_list(items: dict[int, Any]) -> list[Any]:
@@ -133,7 +137,8 @@ class PreviewFeed:
     """Thread-safe mailbox of the newest WF and SR images and the live status.
 
     Writers (any thread, O(1)): :meth:`push_sr`, :meth:`push_raw`, :meth:`push_wf`,
-    :meth:`push_skipped`, :meth:`mark_finished`. Reader (one renderer thread): :meth:`take`.
+    :meth:`push_quality`, :meth:`push_error_map`, :meth:`push_skipped`, :meth:`mark_finished`.
+    Reader (one renderer thread): :meth:`take`.
 
     Parameters
     ----------
@@ -157,6 +162,8 @@ class PreviewFeed:
         # frame with the WF of the same time point although SR lags behind. Raw stacks are kept
         # as references and averaged to WF by the reader, not the writer.
         self._wf: dict[int, OrderedDict[int | None, tuple[NDArray[Any], bool]]] = {}
+        # Per channel: (time point, error map) of the newest checked SR frame.
+        self._maps: dict[int, tuple[int | None, NDArray[Any]]] = {}
         self._times: deque[float] = deque(maxlen=1024)
         self._status = LiveStatus()
         self._fixed_fps: float | None = None
@@ -264,6 +271,39 @@ class PreviewFeed:
             self._status = _replace(s, quality=tuple(lights.items()), warning=warning)
             self._version += 1
 
+    def push_error_map(
+        self,
+        image: NDArray[Any] | None,
+        *,
+        channel: int = 0,
+        t: int | None = None,
+        replace: bool = False,
+    ) -> None:
+        """Store the quality error map of `channel`'s SR frame `t` (any thread; O(1)).
+
+        Parameters
+        ----------
+        image : ndarray, float32, shape (Y, X), or None
+            Camera-grid error map (`livesr.pipeline.QualityInfo.error_map`), kept by
+            reference; None forgets the channel's map (a browsed frame without one).
+        channel : int
+            Channel index.
+        t : int, optional
+            Time point of the SR frame it checks.
+        replace : bool
+            Keep this map even if one of a later time point is held (browsing a store).
+        """
+        with self._lock:
+            held = self._maps.get(channel)
+            if image is None:
+                self._maps.pop(channel, None)
+            elif replace or held is None or t is None or held[0] is None or t >= held[0]:
+                self._maps[channel] = (t, image)
+            else:
+                return  # a late map (a backfilled frame) does not replace a newer one
+            self._image_version += 1
+            self._version += 1
+
     def set_status(self, **fields: Any) -> None:
         """Overwrite status fields (``t``, ``backlog``, ``skipped``, ...) directly.
 
@@ -329,6 +369,7 @@ class PreviewFeed:
                 # The WF of the SR frame's time point when still kept, else the newest.
                 wf[c] = recent[t_sr] if t_sr in recent else next(reversed(recent.values()))
             status = _replace(self._status, sr_fps=self._fps_locked())
+            maps = {c: image for c, (_, image) in self._maps.items()}
         status = self._with_backlog(status)
         wf_images = {
             c: np.asarray(img, np.float32).mean(axis=0)
@@ -345,4 +386,5 @@ class PreviewFeed:
             wf=_channel_list(wf_images),
             sr=_channel_list(sr_images),
             status=status,
+            error_maps=_channel_list({c: np.asarray(m, np.float32) for c, m in maps.items()}),
         )

@@ -2,9 +2,10 @@
 
 ``livesr demo --preview`` / ``livesr acquire --preview`` call ``with_preview(run_live)(...)``:
 the acquisition (``run_live``: MDA, writer and inference threads) moves to a background
-thread, and the calling (main) thread runs the Qt window, which Qt requires. Without a
-display, or with ``headless=True``, nothing moves: the run stays on the calling thread and a
-:class:`SnapshotWriter` writes PNGs next to the store instead.
+thread, and the calling (main) thread runs the Qt window, which Qt requires. SIGINT and
+SIGTERM then stop the run from the main thread (`RunStopper`), as they do without a preview.
+Without a display, or with ``headless=True``, nothing moves: the run stays on the calling
+thread and a :class:`SnapshotWriter` writes PNGs next to the store instead.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from ._snapshots import SnapshotWriter, snapshot_dir
 
 if TYPE_CHECKING:
     from livesr.pipeline import SRFrameInfo, StackInfo, StackSkipped
+
+    from ._stop import RunStopper
 
 __all__ = ["PipelineTap", "attach", "display_available", "with_preview"]
 
@@ -74,6 +77,9 @@ class PipelineTap:
 
     def _on_quality(self, info: Any) -> None:
         self.feed.push_quality(info.channel, info.level, t=info.t, reasons=info.reasons)
+        error_map = getattr(info, "error_map", None)
+        if error_map is not None:
+            self.feed.push_error_map(error_map, channel=info.c, t=info.t)
 
     def _on_finished(self, summary: Any) -> None:
         self.feed.mark_finished()
@@ -115,6 +121,7 @@ def with_preview(
     snapshot_interval_s: float = 10.0,
     keep_open: bool = True,
     max_fps: float = 30.0,
+    qc_overlay: bool = False,
     on_window: Callable[[Any], Any] | None = None,
 ) -> Callable[..., T]:
     """Wrap a ``run_live``-like function so the run shows a live preview.
@@ -135,6 +142,8 @@ def with_preview(
         Keep the window open after the run finished, until the user closes it.
     max_fps : float
         Window redraw cap.
+    qc_overlay : bool
+        Start with the quality error maps drawn in red over the SR (window and snapshots).
     on_window : callable, optional
         Called with the window once it is shown (tests and benchmarks use it).
 
@@ -168,20 +177,39 @@ def with_preview(
                     if isinstance(snapshots, (str, Path))
                     else snapshot_dir(out if out is not None else "run.zarr")
                 )
-                writers.append(SnapshotWriter(feed, folder, interval_s=snapshot_interval_s))
+                writers.append(
+                    SnapshotWriter(
+                        feed, folder, interval_s=snapshot_interval_s, qc_overlay=qc_overlay
+                    )
+                )
                 writers[-1].start()
 
+        stopper: RunStopper | None = None
         try:
             if headless:
+                # The run keeps the main thread: LivePipeline handles SIGINT/SIGTERM itself.
                 return run(*args, connect=connect, **kwargs)
+            from ._stop import RunStopper
+
+            stopper = RunStopper()
+            watch = stopper.watch
+
+            def connect_and_watch(pipeline: Any) -> None:
+                connect(pipeline)
+                watch(pipeline)
+
             return _run_beside_window(
-                lambda: run(*args, connect=connect, **kwargs),
+                lambda: run(*args, connect=connect_and_watch, **kwargs),
                 feed,
+                stopper,
                 keep_open=keep_open,
                 max_fps=max_fps,
+                qc_overlay=qc_overlay,
                 on_window=on_window,
             )
         finally:
+            if stopper is not None:
+                stopper.unwatch()
             for writer in writers:
                 writer.stop()
             for tap in taps:
@@ -194,18 +222,24 @@ def with_preview(
 def _run_beside_window(
     job: Callable[[], T],
     feed: PreviewFeed,
+    stopper: RunStopper,
     *,
     keep_open: bool,
     max_fps: float,
+    qc_overlay: bool,
     on_window: Callable[[Any], Any] | None,
 ) -> T:
-    """Run `job` on a thread while this (main) thread runs the Qt window; return its result."""
+    """Run `job` on a thread while this (main) thread runs the Qt window; return its result.
+
+    `stopper` holds SIGINT/SIGTERM from before the window shows until the run has ended, so a
+    signal stops the run (it then closes the window) however far it got.
+    """
     from qtpy import QtCore
 
     from ._window import PreviewWindow, ensure_app
 
     app = ensure_app()
-    window = PreviewWindow(feed, max_fps=max_fps)
+    window = PreviewWindow(feed, max_fps=max_fps, qc_overlay=qc_overlay)
     window.show()
     outcome: dict[str, Any] = {}
 
@@ -223,20 +257,27 @@ def _run_beside_window(
             return
         window.refresh()  # the last frames and the "finished" status
         # A run that failed (e.g. bad input before the first frame) must not leave its error
-        # behind an open, empty window.
-        if "error" in outcome or not keep_open or not window.isVisible():
+        # behind an open, empty window; nor one a signal stopped (the user asked to quit).
+        stopped = stopper.signame is not None
+        if "error" in outcome or stopped or not keep_open or not window.isVisible():
             timer.stop()
             app.quit()
 
+    # This timer also keeps the interpreter ticking: Python runs a signal handler only when
+    # the main thread runs Python code, which a Qt loop that waits for events does not.
     timer = QtCore.QTimer()
     timer.setInterval(100)
     timer.timeout.connect(check)
-    worker.start()
-    timer.start()
-    if on_window is not None:
-        on_window(window)
-    app.exec()
-    worker.join()
+    stopper.install()
+    try:
+        worker.start()
+        timer.start()
+        if on_window is not None:
+            on_window(window)
+        app.exec()
+        worker.join()
+    finally:
+        stopper.restore()
     if window.isVisible():
         window.close()
     if "error" in outcome:

@@ -3,8 +3,9 @@
 A long run on a microscope PC is often watched from elsewhere (ssh, a shared drive, a web
 page that shows a PNG). :class:`SnapshotWriter` writes, every `interval_s` seconds and only
 when something changed, ``latest.png`` (the same ``[wide-field | SR]`` composite the window
-shows), ``status.json`` (the status line as data) and, optionally, one ``t000012.png`` per
-snapshot, into ``<run>.preview/`` beside ``<run>.zarr``.
+shows, with the quality error maps in red over the SR when asked), ``status.json`` (the status
+line as data) and, optionally, one ``t000012.png`` per snapshot, into ``<run>.preview/``
+beside ``<run>.zarr``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class SnapshotWriter:
         Seconds between snapshots.
     keep_all : bool
         Also keep one PNG per snapshot, named by time point, besides ``latest.png``.
+    qc_overlay : bool
+        Draw each channel's newest quality error map in red over the SR, as the window's
+        "error map" overlay does.
 
     Notes
     -----
@@ -56,6 +60,7 @@ class SnapshotWriter:
         *,
         interval_s: float = 10.0,
         keep_all: bool = True,
+        qc_overlay: bool = False,
     ) -> None:
         if interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {interval_s}")
@@ -63,6 +68,7 @@ class SnapshotWriter:
         self.directory = Path(directory)
         self.interval_s = float(interval_s)
         self.keep_all = keep_all
+        self.qc_overlay = qc_overlay
         self.written: list[Path] = []
         self._version = -1
         self._stop = threading.Event()
@@ -82,7 +88,9 @@ class SnapshotWriter:
         self._version = frame.version
         if not any(c is not None for c in frame.sr) and not any(c is not None for c in frame.wf):
             return None
-        rgb = render_panels(frame.wf, frame.sr)
+        rgb = render_panels(
+            frame.wf, frame.sr, error_maps=frame.error_maps if self.qc_overlay else None
+        )
         latest = write_png(self.directory / "latest.png", rgb)
         self.written.append(latest)
         if self.keep_all and frame.status.t is not None:

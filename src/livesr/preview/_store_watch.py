@@ -3,17 +3,20 @@
 Works for a finished store and for one that another process is still writing: every poll
 re-opens the store (zarr caches array shapes, and a growing run resizes its arrays), finds the
 newest time point whose SR frames of the shown position and z plane are written for every
-channel, and pushes it into a :class:`~livesr.preview.PreviewFeed`.
+channel, and pushes it, with the quality error maps where the run made them, into a
+:class:`~livesr.preview.PreviewFeed`.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from livesr.io import open_store
+from livesr.io import SRStore, open_store
 
 from ._feed import PreviewFeed
 
@@ -115,11 +118,16 @@ class StoreWatcher:
         missing = store.missing_sr(self.sr_name)
         sr = store.sr_array(self.sr_name, p)
         wf = store.wf_array(p)
+        checked = store.has_quality(self.sr_name)
         for c in range(len(self.channels)):
             self.feed.push_wf(np.asarray(wf[t, c, z], np.float32), channel=c, t=t)
             if t < done.shape[0] and done[t, c]:
                 image = np.asarray(sr[t, c, z], np.float32)
                 self.feed.push_sr(image, channel=c, t=t, replace=True)
+            if checked:
+                self.feed.push_error_map(
+                    _error_map(store, (t, p, z, c), self.sr_name), channel=c, t=t, replace=True
+                )
         # The run's live SR rate as its summary defines it (None while the run is going on).
         sr_fps = (store.info.get("summary") or {}).get("sr_fps")
         self.feed.set_status(
@@ -127,3 +135,12 @@ class StoreWatcher:
             **({} if sr_fps is None else {"sr_fps": float(sr_fps)}),
         )  # fmt: skip
         self.shown = t
+
+
+def _error_map(store: SRStore, key: tuple[int, int, int, int], name: str) -> NDArray[Any] | None:
+    """The stored error map of SR frame `key`, or None where none was made (all NaN)."""
+    try:
+        image = store.error_map(key, name)
+    except IndexError:  # a growing run has not resized its quality arrays to t yet
+        return None
+    return None if np.isnan(image).all() else image

@@ -6,7 +6,8 @@ application (pymmcore-gui, napari, ``livesr``) already runs. The viewers never r
 from the pipeline directly: a ``QTimer`` on the GUI thread pulls the newest state from a
 :class:`~livesr.preview.PreviewFeed` at most `max_fps` times per second and hands ndv one
 (C, Y, X) array per panel, so the drawing rate is capped and the acquisition thread never
-waits for the screen.
+waits for the screen. An "error map" check box draws each channel's quality error map in red
+over the SR panel (`livesr.preview.error_map_overlays`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Any
 from numpy.typing import NDArray
 from qtpy import QtCore, QtWidgets
 
-from ._composite import panel_limits
-from ._feed import PreviewFeed
+from ._composite import error_map_limits, error_map_overlays, panel_limits
+from ._feed import PreviewFeed, PreviewFrame
 from ._ndv_panel import NdvPanel
 
 __all__ = ["PreviewWindow", "ensure_app"]
@@ -55,6 +56,10 @@ class PreviewWindow(QtWidgets.QWidget):
         Called on the GUI thread before each redraw check (a store watcher's ``poll``).
     seek : callable (int) -> None, optional
         Shows time point t; when given, the window gets a time slider.
+    qc_overlay : bool
+        Start with the error-map overlay on (the "error map" check box toggles it): each
+        channel's newest quality error map, upsampled to the SR grid, in red over the SR
+        image; none appear while the run has no quality control.
     parent : QWidget, optional
 
     Notes
@@ -71,6 +76,7 @@ class PreviewWindow(QtWidgets.QWidget):
         max_fps: float = 30.0,
         poll: Callable[[], Any] | None = None,
         seek: Callable[[int], Any] | None = None,
+        qc_overlay: bool = False,
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
         if max_fps <= 0:
@@ -85,7 +91,7 @@ class PreviewWindow(QtWidgets.QWidget):
         self.redraws = 0
         self._status_time = 0.0
         self._limits_time = -1.0
-        self._n_present = (0, 0)
+        self._n_present = (0, 0, False)
 
         self.wf_panel = NdvPanel("wide-field")
         self.sr_panel = NdvPanel("SR")
@@ -103,13 +109,39 @@ class PreviewWindow(QtWidgets.QWidget):
             self._slider.setRange(0, 0)
             self._slider.valueChanged.connect(self._on_slider)
             layout.addWidget(self._slider)
-        layout.addWidget(self._status)
+        self.error_map_box = QtWidgets.QCheckBox("error map")
+        self.error_map_box.setToolTip(
+            "Draw each channel's quality error map (|wide-field - blurred SR|, as SQUIRREL) in "
+            "red over the SR image: red marks where the SR does not explain the wide-field."
+        )
+        self.error_map_box.setChecked(qc_overlay)
+        self.sr_panel.set_overlay_visible(qc_overlay)
+        self.error_map_box.toggled.connect(self._on_error_map_box)
+        bottom = QtWidgets.QHBoxLayout()
+        bottom.addWidget(self._status, stretch=1)
+        bottom.addWidget(self.error_map_box)
+        layout.addLayout(bottom)
         self.resize(1100, 560)
 
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(max(1, round(1000.0 / max_fps)))
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
+
+    @property
+    def qc_overlay(self) -> bool:
+        """Whether the error-map overlay is on (the "error map" check box)."""
+        return bool(self.error_map_box.isChecked())
+
+    @qc_overlay.setter
+    def qc_overlay(self, on: bool) -> None:
+        self.error_map_box.setChecked(on)
+
+    def _on_error_map_box(self, on: bool) -> None:
+        self.sr_panel.set_overlay_visible(on)
+        self._version = self._image_version = -1  # redraw now, with or without the maps
+        self._limits_time = -1.0
+        self.refresh()
 
     @property
     def status_text(self) -> str:
@@ -119,6 +151,10 @@ class PreviewWindow(QtWidgets.QWidget):
     def displayed(self) -> tuple[list[NDArray[Any] | None], list[NDArray[Any] | None]]:
         """(WF, SR) images per channel that ndv's canvases hold now (see `NdvPanel.displayed`)."""
         return self.wf_panel.displayed(), self.sr_panel.displayed()
+
+    def displayed_error_maps(self) -> list[tuple[NDArray[Any], str, tuple[float, float]] | None]:
+        """Per channel, the error map ndv draws over the SR: (data, colormap, limits) or None."""
+        return self.sr_panel.displayed_overlays()
 
     def set_time_range(self, n_timepoints: int) -> None:
         """Let the slider reach time points 0 .. n_timepoints - 1."""
@@ -158,27 +194,41 @@ class PreviewWindow(QtWidgets.QWidget):
         if frame.image_version == self._image_version:
             return True  # only the status changed
         self._image_version = frame.image_version
-        scale = _scale_between(frame.wf, frame.sr)
-        self.wf_panel.set_scale(scale)
-        self.wf_panel.set_channels(frame.wf)
-        self.sr_panel.set_channels(frame.sr)
-        # Limits from a subsample twice a second (and when a channel first appears), not per
-        # frame: cheap on the GUI thread, and the image does not flicker with each frame's noise.
-        now = time.monotonic()
-        present = (_count(frame.wf), _count(frame.sr))
-        if now - self._limits_time > 0.5 or present != self._n_present:
-            self.wf_panel.set_limits(panel_limits(frame.wf))
-            self.sr_panel.set_limits(panel_limits(frame.sr))
-            self._limits_time = now
-            self._n_present = present
+        self._draw(frame)
         self.redraws += 1
         return True
 
-    def closeEvent(self, event: Any) -> None:
-        self._timer.stop()
-        self.wf_panel.close_viewer()
-        self.sr_panel.close_viewer()
-        super().closeEvent(event)
+    def _draw(self, frame: PreviewFrame) -> None:
+        scale = _scale_between(frame.wf, frame.sr)
+        self.wf_panel.set_scale(scale)
+        self.wf_panel.set_channels(frame.wf)
+        overlays = self._overlays(frame)
+        self.sr_panel.set_channels(frame.sr, overlays)
+        # Limits from a subsample twice a second (and when a channel first appears), not per
+        # frame: cheap on the GUI thread, and the image does not flicker with each frame's noise.
+        now = time.monotonic()
+        present = (_count(frame.wf), _count(frame.sr), overlays is not None)
+        if now - self._limits_time > 0.5 or present != self._n_present:
+            wf_limits = panel_limits(frame.wf)
+            sr_limits = panel_limits(frame.sr)
+            if overlays is not None and sr_limits is not None:
+                maps = (frame.error_maps + [None] * len(frame.sr))[: len(frame.sr)]
+                sr_limits += error_map_limits(maps, wf_limits)
+            self.wf_panel.set_limits(wf_limits)
+            self.sr_panel.set_limits(sr_limits)
+            self._limits_time = now
+            self._n_present = present
+
+    def _overlays(self, frame: PreviewFrame) -> list[NDArray[Any] | None] | None:
+        """The error maps to hand the SR panel: upsampled when shown, None when never shown."""
+        n = len(frame.sr)
+        shape = next((im.shape[-2:] for im in frame.sr if im is not None), None)
+        have_maps = any(m is not None for m in frame.error_maps)
+        if shape is None or not self.qc_overlay or not have_maps:
+            # Nothing to draw; a panel that has overlay channels keeps them (hidden, black).
+            return [None] * n if self.sr_panel.has_overlays else None
+        maps = (frame.error_maps + [None] * n)[:n]
+        return error_map_overlays(maps, (int(shape[0]), int(shape[1])))
 
 
 def _count(images: list[Any]) -> int:
