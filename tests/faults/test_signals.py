@@ -15,9 +15,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
+import useq
 from fault_tools import start_demo, wait_until_acquiring
 
 from livesr.io import open_store
@@ -216,3 +217,27 @@ def test_a_third_ctrl_c_ends_a_preview_at_once(monkeypatch: pytest.MonkeyPatch) 
         stderr = err.close()
     assert proc.returncode == -signal.SIGINT, stderr
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("who_runs", ["pipeline", "application"])
+def test_a_stop_asked_before_the_mda_starts_acquires_nothing(
+    core: Any, tmp_path: Path, who_runs: str
+) -> None:
+    # The window between entering the pipeline (children loading) and the MDA's start, where
+    # mda.cancel() is a no-op: the stop is kept and the MDA canceled as it starts.
+    from livesr.config import OpticsConfig, PatternConfig
+    from livesr.pipeline import LivePipeline
+    from livesr.reconstruct import WienerReconstructor
+
+    seq = useq.MDASequence(channels=["488"], time_plan={"interval": 0, "loops": 50})
+    rec = WienerReconstructor(PatternConfig(), OpticsConfig())
+    with LivePipeline(core, seq, tmp_path / "run.zarr", reconstructors={"488": rec}) as pipe:
+        pipe.request_stop("SIGTERM")
+        if who_runs == "pipeline":
+            pipe.run()
+        else:  # e.g. a GUI that runs the MDA itself
+            core.mda.run(pipe.events)
+    summary = pipe.summary
+    assert summary.status == "interrupted" and summary.stopped_by == "SIGTERM"
+    assert summary.frames_acquired == 0 and summary.stacks_assembled == 0
+    assert open_store(tmp_path / "run.zarr").status == "interrupted"

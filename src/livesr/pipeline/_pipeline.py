@@ -160,7 +160,7 @@ class LivePipeline:
         self._affinity: ThreadAffinity | None = None
         self._entered = False
         self._canceled = False
-        self._stop = StopOnSignal(self._request_stop)
+        self._stop = StopOnSignal(self.request_stop)
         #: Why the run stopped early: ``"SIGINT"``, ``"SIGTERM"`` or None.
         self.stopped_by: str | None = None
 
@@ -188,6 +188,7 @@ class LivePipeline:
         # On the acquisition thread also when the core's signals are Qt's (a GUI's core).
         connect_direct(core, core.mda.events.frameReady, self._on_frame)
         connect_direct(core, core.mda.events.sequenceCanceled, self._on_canceled)
+        connect_direct(core, core.mda.events.sequenceStarted, self._on_started)
         if acquisition_cpus is not None:
             self._affinity = ThreadAffinity(acquisition_cpus)
         self._stop.install()
@@ -229,7 +230,8 @@ class LivePipeline:
         """Run the expanded events on the core (blocks); must be inside the ``with``."""
         if not self._entered:
             raise RuntimeError("LivePipeline.run() must be called inside `with LivePipeline(...)`")
-        self.core.mda.run(self.events)
+        if self.stopped_by is None:  # a stop asked for before the first frame: acquire nothing
+            self.core.mda.run(self.events)
         return self.summary
 
     def __exit__(
@@ -248,6 +250,7 @@ class LivePipeline:
             self._wait_for_mda(canceled=interrupted)
             self.core.mda.events.frameReady.disconnect(self._on_frame)
             self.core.mda.events.sequenceCanceled.disconnect(self._on_canceled)
+            self.core.mda.events.sequenceStarted.disconnect(self._on_started)
             try:
                 self._assembler.flush()
                 self._writer.close()
@@ -284,13 +287,30 @@ class LivePipeline:
                 return
             time.sleep(0.01)
 
-    def _request_stop(self, signame: str) -> None:
-        """A stop was asked for (SIGINT/SIGTERM; the stop thread): cancel, skip backfill."""
-        logger.warning("%s: stopping the acquisition, writing what was acquired", signame)
-        self.stopped_by = signame
+    def request_stop(self, reason: str) -> None:
+        """Stop the run early, as SIGINT/SIGTERM do: cancel the MDA, flush raw, skip backfill.
+
+        Any thread. The run then ends ``interrupted`` with ``stopped_by = reason``; the stacks
+        without SR are left for ``livesr reprocess``. Asked before the MDA started (e.g. while
+        the inference children load), the MDA is canceled as it starts, or not started by
+        `run`.
+
+        Parameters
+        ----------
+        reason : str
+            Recorded as `stopped_by` (the signal's name, ``"SIGINT"``/``"SIGTERM"``, for
+            signals).
+        """
+        logger.warning("%s: stopping the acquisition, writing what was acquired", reason)
+        self.stopped_by = reason
         self.core.mda.cancel()
         if self._worker is not None:
             self._worker.abandon()
+
+    def _on_started(self, *args: Any) -> None:
+        # mda.cancel() does nothing before the runner starts: repeat it now.
+        if self.stopped_by is not None:
+            self.core.mda.cancel()
 
     def _finalize(self, interrupted: bool) -> None:
         """Count the run (`_run_summary`), record its status, announce it, raise if it failed."""

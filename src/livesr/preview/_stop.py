@@ -13,10 +13,8 @@ the loop waits.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
-from livesr._logger import exceptions_logged
 from livesr.pipeline._stop_signal import StopOnSignal
 
 __all__ = ["RunStopper"]
@@ -36,12 +34,12 @@ class RunStopper:
     A signal can arrive before the pipeline exists (models still loading) or between its
     ``connect`` and the MDA's start, when ``core.mda.cancel()`` is a no-op (pymmcore-plus
     resets the cancel flag as a run starts). Both are covered: `watch` forwards a stop that
-    came early, and a slot on ``sequenceStarted`` cancels the MDA as it starts.
+    came early, and the pipeline cancels the MDA as it starts.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._watched: list[tuple[Any, Callable[..., None]]] = []
+        self._watched: list[Any] = []
         #: The first signal's name (``"SIGINT"``, ``"SIGTERM"``), None before one came.
         self.signame: str | None = None
         self._signals = StopOnSignal(self._on_signal, abort_by_default=True)
@@ -55,36 +53,26 @@ class RunStopper:
         self._signals.restore()
 
     def watch(self, pipeline: Any) -> None:
-        """Stop `pipeline` (an entered ``LivePipeline``) on a signal, also one that came early."""
-        from livesr.acquire import connect_direct
+        """Stop `pipeline` (an entered ``LivePipeline``) on a signal, also one that came early.
 
-        core = pipeline.core
-
-        def cancel_at_start(*_: Any) -> None:
-            if self.signame is not None:
-                core.mda.cancel()
-
-        # Directly on the runner's thread: with Qt signals it would be queued to the GUI
-        # thread and arrive after the first frames.
-        connect_direct(core, core.mda.events.sequenceStarted, cancel_at_start)
+        A stop asked for before the MDA starts is kept by the pipeline, which cancels the
+        MDA as it starts (`LivePipeline.request_stop`).
+        """
         with self._lock:
-            self._watched.append((pipeline, cancel_at_start))
+            self._watched.append(pipeline)
             signame = self.signame
         if signame is not None:
             _ask_to_stop(pipeline, signame)
 
     def unwatch(self) -> None:
-        """Disconnect from every watched pipeline (after the run)."""
+        """Forget the watched pipelines (after the run)."""
         with self._lock:
-            watched, self._watched = self._watched, []
-        for pipeline, slot in watched:
-            with exceptions_logged("disconnecting the preview's stop"):
-                pipeline.core.mda.events.sequenceStarted.disconnect(slot)
+            self._watched = []
 
     def _on_signal(self, signame: str) -> None:
         with self._lock:
             self.signame = signame
-            pipelines = [p for p, _ in self._watched]
+            pipelines = list(self._watched)
         for pipeline in pipelines:
             _ask_to_stop(pipeline, signame)
 
@@ -93,4 +81,4 @@ def _ask_to_stop(pipeline: Any, signame: str) -> None:
     # The stop path LivePipeline's own StopOnSignal calls on the main thread without a
     # preview: records stopped_by, cancels the MDA and skips backfill, so the summary, the
     # store's status and the exit code are those of a run without a preview.
-    pipeline._request_stop(signame)
+    pipeline.request_stop(signame)
