@@ -18,6 +18,7 @@ import scipy.fft
 from numpy.typing import NDArray
 from scipy.optimize import minimize_scalar
 
+from livesr._blas import single_threaded_blas
 from livesr.config import CameraConfig, OpticsConfig
 
 from ._grid import SRGrid
@@ -158,6 +159,7 @@ class QualityChecker:
         """Shape SR frames must have."""
         return self.grid.sr_shape
 
+    @single_threaded_blas()
     def check(
         self,
         sr: NDArray[np.generic],
@@ -275,6 +277,7 @@ class QualityChecker:
             return math.nan
         return float(np.sum(power * self._oob_weights, dtype=np.float64)) / total
 
+    @single_threaded_blas()
     def chi2(self, sr: NDArray[np.generic], raw: NDArray[np.generic]) -> tuple[float, ...]:
         """Raw re-synthesis chi^2 per orientation of one SR frame, and nothing else.
 

@@ -17,11 +17,11 @@ import numpy as np
 import scipy.fft
 from numpy.typing import NDArray
 
+from livesr._blas import single_threaded_blas
 from livesr.config import Calibration, OpticsConfig, PatternConfig
 from livesr.reconstruct._protocol import ReconstructorInfo
 
 from ._bands import RadialOTF, frequency_radius
-from ._blas import single_threaded_blas
 from ._calibrate import calibration_parameters
 from ._checks import check_stack
 from ._estimate import estimate_parameters
