@@ -2,14 +2,18 @@
 
 Besides the frames, it records their provenance: each channel's `ReconstructorSpec` when it
 changes (at most twice per run: the start, and Wiener SIM's first estimate) and the per-stack
-values (normalisation, timing, backend) in the store's small (t, c, z) arrays, batched per
-drained queue so a burst of frames costs one write per array.
+values (normalisation, timing, backend) and quality records in the store's small arrays,
+batched: one write per array every `_RECORD_EVERY_S` seconds or `_MAX_PENDING` frames. Each
+record field is an array of its own (22 with the quality checks), so recording per frame
+cost ~22 small zarr writes per SR frame, on the interpreter lock the camera and the
+acquisition need too.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -25,6 +29,10 @@ __all__ = ["SRWriter"]
 _STOP = object()
 #: Per-stack values are written at least every this many frames even while frames keep coming.
 _MAX_PENDING = 64
+#: ... and at least this often (also when no frame comes): a crash loses at most this much of
+#: the records (the frames and their ``sr_done`` marks are written at once; ``livesr
+#: reprocess`` redoes records).
+_RECORD_EVERY_S = 1.0
 
 
 class SRWriter:
@@ -86,16 +94,23 @@ class SRWriter:
         self._thread.join()
 
     def _run(self) -> None:
+        last = time.monotonic()
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=_RECORD_EVERY_S)
+            except queue.Empty:
+                self._record()
+                last = time.monotonic()
+                continue
             try:
                 if item is _STOP:
                     self._record()
                     return
                 self._write(item)
                 pending = len(self._pending) + len(self._pending_qc)
-                if self._queue.empty() or pending >= _MAX_PENDING:
+                if pending >= _MAX_PENDING or time.monotonic() - last >= _RECORD_EVERY_S:
                     self._record()
+                    last = time.monotonic()
             finally:
                 self._queue.task_done()
 
