@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -24,8 +25,19 @@ def start_demo(out: Path, *args: str, timepoints: int = 2000) -> subprocess.Pope
     cmd += ["--timepoints", str(timepoints), "--out", str(out), *args]
     env = {**os.environ, "LIVESR_DEBUG": "0"}
     return subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    )
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=deliver_sigint,
+    )  # fmt: skip
+
+
+def deliver_sigint() -> None:
+    """In a child before exec: SIGINT back to its default, so Python installs its handler.
+
+    A shell without job control starts background jobs with SIGINT ignored, and every child
+    inherits that; Python then leaves SIGINT ignored (as a program run with ``&`` should). A
+    terminal's Ctrl-C reaches livesr with the default disposition: so must the tests' signal.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_until_acquiring(out: Path, proc: subprocess.Popen[str], n_chunks: int = 200) -> None:

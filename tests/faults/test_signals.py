@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import pytest
 import useq
-from fault_tools import start_demo, wait_until_acquiring
+from fault_tools import deliver_sigint, start_demo, wait_until_acquiring
 
 from livesr.io import open_store
 
@@ -197,7 +197,7 @@ def test_a_third_ctrl_c_ends_a_preview_at_once(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     proc = subprocess.Popen(
         [sys.executable, "-c", _QT_LOOP_WITH_STOPPER],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=deliver_sigint,
     )  # fmt: skip
     assert proc.stdout is not None and proc.stderr is not None
     out, err = _Lines(proc.stdout), _Lines(proc.stderr)
