@@ -139,27 +139,25 @@ class SRWriter:
             self.errors.append(f"SR item {item[0]} not written: {exc}")
 
     def _record(self) -> None:
-        """Write the pending frames' per-stack values, one write per field."""
-        self._record_quality()
-        pending, self._pending = self._pending, []
-        if not pending:
-            return
-        fields = {field for _, values in pending for field in values}
-        columns = {f: [values.get(f) for _, values in pending] for f in fields}
-        try:
-            self.store.record_stacks("sr", [key for key, _ in pending], columns)
-        except Exception as exc:
-            logger.error("recording per-stack SR values failed: %s", exc)
-            self.errors.append(f"per-stack values of {len(pending)} SR frames not written: {exc}")
+        """Write the pending frames' quality records and per-stack values, one write per field."""
+        quality, self._pending_qc = self._pending_qc, []
+        stacks, self._pending = self._pending, []
+        self._write_columns(self.store.record_quality, quality, "quality records")
+        self._write_columns(self.store.record_stacks, stacks, "per-stack values")
 
-    def _record_quality(self) -> None:
-        pending, self._pending_qc = self._pending_qc, []
+    def _write_columns(
+        self,
+        write: Callable[[str, list[StackKey], dict[str, list[Any]]], None],
+        pending: list[tuple[StackKey, Mapping[str, Any]]],
+        what: str,
+    ) -> None:
+        """Write `pending` (key, values) pairs as one column per field with `write`."""
         if not pending:
             return
         fields = {field for _, values in pending for field in values}
         columns = {f: [values.get(f) for _, values in pending] for f in fields}
         try:
-            self.store.record_quality("sr", [key for key, _ in pending], columns)
+            write("sr", [key for key, _ in pending], columns)
         except Exception as exc:
-            logger.error("recording quality records failed: %s", exc)
-            self.errors.append(f"quality records of {len(pending)} SR frames not written: {exc}")
+            logger.error("recording %s failed: %s", what, exc)
+            self.errors.append(f"{what} of {len(pending)} SR frames not written: {exc}")
